@@ -1,0 +1,36 @@
+// Lint: typescript-eslint type-checked rules, eslint-plugin-security, and the layer import rule.
+import tseslint from 'typescript-eslint';
+import security from 'eslint-plugin-security';
+import layers from './scripts/eslint/layer-imports.mjs';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'operator/**', 'ui/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  security.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { cicada: layers },
+    rules: {
+      'cicada/layer-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unsafe-function-type': 'off',
+      // Paths come from the user's own flags (report files, cicadafiles): that is the tool's job.
+      'security/detect-non-literal-fs-filename': 'off',
+      // Index access on our own typed maps is not injection.
+      'security/detect-object-injection': 'off',
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**', 'bench/**', 'examples/**'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'security/detect-non-literal-regexp': 'off',
+      'security/detect-child-process': 'off',
+    },
+  },
+  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,162 @@
+// Loads cicadafiles: compiles TS/JS with esbuild on the fly and finds the User and LoadShape classes.
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { CicadafileError } from '../core/errors.ts';
+import { isLoadShapeClass, type LoadShapeClass } from '../core/load-shape.ts';
+import { isAbstractUserClass, isUserClass, type UserClass } from '../core/user.ts';
+
+const EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
+/** The running Cicada's public API: `import … from 'cicada'` always resolves here. */
+const API_ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
+
+export interface LoadedCicadafiles {
+  files: string[];
+  /** Runnable user classes by class name, in file order. */
+  userClasses: Map<string, UserClass>;
+  /** The LoadShape class, when a file exports one. */
+  shapeClass: LoadShapeClass | undefined;
+  /** Hex SHA-256 of the files' compiled code (the master compares it with its workers'). */
+  contentHash: string;
+}
+
+/** Expands `-f` values (files, comma lists, folders) into cicadafile paths. */
+export async function resolveCicadafiles(specs: readonly string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const spec of specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    const full = path.resolve(cwd, spec);
+    const info = await stat(full).catch(() => undefined);
+    if (!info) {
+      throw new CicadafileError(`cicadafile not found: ${spec}`, `check the path, or pass -f path/to/cicadafile.ts (looked in ${cwd})`);
+    }
+    if (info.isDirectory()) {
+      const found = await listFolder(full);
+      if (found.length === 0) throw new CicadafileError(`no cicadafiles (.ts, .mts, .js, .mjs) in folder ${spec}`);
+      files.push(...found);
+    } else {
+      if (!EXTENSIONS.has(path.extname(full))) {
+        throw new CicadafileError(`${spec} is not a .ts, .mts, .js or .mjs file`, 'cicadafiles are TypeScript or JavaScript modules');
+      }
+      files.push(full);
+    }
+  }
+  return [...new Set(files)];
+}
+
+async function listFolder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && EXTENSIONS.has(path.extname(e.name)) && !e.name.startsWith('_') && !/\.(test|spec|d)\.[mc]?[tj]s$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((p) => !p.split(path.sep).includes('node_modules'))
+    .sort();
+}
+
+/**
+ * Resolves bare imports from the cicadafile's own folder and keeps them external (so npm packages
+ * load as real modules), and maps 'cicada' to the running Cicada.
+ */
+function importPlugin(): esbuild.Plugin {
+  return {
+    name: 'cicada-imports',
+    setup(build) {
+      build.onResolve({ filter: /^cicada$/ }, () => ({ path: API_ENTRY, external: true }));
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'inner' || args.path.startsWith('node:')) return undefined;
+        const result = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+        if (result.errors.length > 0) return { errors: result.errors };
+        return { path: result.path, external: true };
+      });
+    },
+  };
+}
+
+function describeBuildError(error: unknown, file: string): CicadafileError {
+  const failure = error as { errors?: esbuild.Message[] };
+  const first = failure.errors?.[0];
+  if (first) {
+    const where = first.location ? `${path.relative(process.cwd(), first.location.file) || first.location.file}:${first.location.line}:${first.location.column + 1}` : file;
+    const more = failure.errors!.length > 1 ? ` (and ${failure.errors!.length - 1} more errors)` : '';
+    const hint = /Could not resolve "([^"]+)"/.exec(first.text)?.[1];
+    return new CicadafileError(
+      `${where}: ${first.text}${more}`,
+      hint && !hint.startsWith('.') ? `install it next to the cicadafile: npm install ${hint}` : 'fix the file and run again',
+    );
+  }
+  return new CicadafileError(`could not compile ${file}: ${String(error)}`, undefined, error);
+}
+
+async function compile(file: string, outDir: string, index: number): Promise<{ out: string; code: string }> {
+  let result: esbuild.BuildResult<{ write: false }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [file],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      logLevel: 'silent',
+      plugins: [importPlugin()],
+      // Standard (TC39) decorators whatever the user's tsconfig says: @task relies on them.
+      tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } },
+    });
+  } catch (error) {
+    throw describeBuildError(error, file);
+  }
+  const code = result.outputFiles[0]?.text ?? '';
+  const out = path.join(outDir, `${index}-${path.basename(file).replace(/\.[^.]+$/, '')}.mjs`);
+  await writeFile(out, code);
+  return { out, code };
+}
+
+/** Compiles and imports every cicadafile, and collects their exported User and LoadShape classes. */
+export async function loadCicadafiles(specs: readonly string[], cwd: string): Promise<LoadedCicadafiles> {
+  const files = await resolveCicadafiles(specs, cwd);
+  const outDir = await mkdtemp(path.join(tmpdir(), 'cicada-'));
+  const userClasses = new Map<string, UserClass>();
+  const origin = new Map<string, string>();
+  const shapes: { cls: LoadShapeClass; file: string }[] = [];
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  try {
+    for (const [i, file] of files.entries()) {
+      const { out, code } = await compile(file, outDir, i);
+      hash.update(code);
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
+      } catch (error) {
+        const e = error as Error;
+        throw new CicadafileError(`${path.relative(cwd, file) || file} threw while loading: ${e.message ?? String(e)}`, 'fix the error at the top level of the file', error);
+      }
+      for (const value of Object.values(mod)) {
+        if (isUserClass(value) && !isAbstractUserClass(value)) {
+          const previous = origin.get(value.name);
+          if (previous !== undefined && userClasses.get(value.name) !== value) {
+            throw new CicadafileError(`two user classes are named ${value.name} (${previous} and ${file})`, 'rename one of them');
+          }
+          userClasses.set(value.name, value);
+          origin.set(value.name, file);
+        } else if (isLoadShapeClass(value) && !(Object.hasOwn(value, 'abstract') && value.abstract)) {
+          if (!shapes.some((s) => s.cls === value)) shapes.push({ cls: value, file });
+        }
+      }
+    }
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+  if (shapes.length > 1) {
+    throw new CicadafileError(`more than one LoadShape exported: ${shapes.map((s) => s.cls.name).join(', ')}`, 'export only one LoadShape class');
+  }
+  if (userClasses.size === 0) {
+    throw new CicadafileError(
+      `no User class found in ${files.map((f) => path.relative(cwd, f) || f).join(', ')}`,
+      'export a class that extends User or HttpUser, e.g. `export class Shopper extends HttpUser { … }` (classes with `static abstract = true` are skipped)',
+    );
+  }
+  return { files, userClasses, shapeClass: shapes[0]?.cls, contentHash: hash.digest('hex') };
+}

@@ -1,0 +1,49 @@
+// The CLI's logger: levelled lines with a timestamp to stderr or a log file.
+import { appendFileSync } from 'node:fs';
+import pc from 'picocolors';
+import type { Logger, LogLevel } from '../core/logger.ts';
+
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
+
+export function toLogLevel(level: string): LogLevel {
+  switch (level.toUpperCase()) {
+    case 'DEBUG':
+      return 'debug';
+    case 'WARNING':
+      return 'warning';
+    case 'ERROR':
+      return 'error';
+    default:
+      return 'info';
+  }
+}
+
+export interface CliLoggerOptions {
+  level: LogLevel;
+  /** Append lines to this file instead of stderr. */
+  file?: string | undefined;
+  color?: boolean;
+}
+
+/** Builds a Logger writing `[time] LEVEL message` lines. Secrets never reach it: callers log messages only. */
+export function createLogger(options: CliLoggerOptions): Logger {
+  const min = order[options.level];
+  const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
+  const write = (level: LogLevel, message: string): void => {
+    if (order[level] < min) return;
+    const time = new Date().toISOString().replace('T', ' ').slice(0, 19);
+    const label = level.toUpperCase();
+    if (options.file !== undefined) {
+      appendFileSync(options.file, `[${time}] ${label} ${message}\n`);
+      return;
+    }
+    const tint = !color ? (s: string) => s : level === 'error' ? pc.red : level === 'warning' ? pc.yellow : level === 'debug' ? pc.dim : (s: string) => s;
+    process.stderr.write(`${tint(`[${time}] ${label}`)} ${message}\n`);
+  };
+  return {
+    debug: (m) => write('debug', m),
+    info: (m) => write('info', m),
+    warning: (m) => write('warning', m),
+    error: (m) => write('error', m),
+  };
+}

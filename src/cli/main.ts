@@ -1,0 +1,106 @@
+// The composition root: parses options, loads cicadafiles, wires a run, and maps errors to exit codes.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CicadaError, ExitCode, UsageError } from '../core/errors.ts';
+import { setListenerErrorHandler } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import { startDemoTarget } from '../demo/target-server.ts';
+import { HttpUser } from '../protocols/http/http-user.ts';
+import { loadCicadafiles } from './load-cicadafile.ts';
+import { createLogger, toLogLevel } from './logger.ts';
+import { parseOptions, unavailableFlags, type CicadaOptions } from './options.ts';
+import { checkHosts, selectClasses } from './prepare.ts';
+import { runHeadless } from './run-headless.ts';
+import { formatTaskRatios, taskRatios } from './task-ratios.ts';
+import { cicadaVersion } from './version.ts';
+
+const DEMO_FILE = fileURLToPath(new URL('../../examples/cicadafile.ts', import.meta.url));
+
+function printError(error: CicadaError): void {
+  process.stderr.write(`cicada: ${error.message}\n`);
+  if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+}
+
+async function run(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
+  const later = unavailableFlags(options, sources as never);
+  if (later.length > 0) {
+    throw new UsageError(
+      `${later.join(', ')} ${later.length > 1 ? 'are' : 'is'} not available yet in Cicada ${cicadaVersion}: distributed runs come in a later release`,
+      'remove the flag(s) and run in one process (add --headless)',
+    );
+  }
+  const loaded = await loadCicadafiles(options.cicadafiles, process.cwd());
+  const selection = selectClasses(loaded, options, logger);
+  if (options.list) {
+    process.stdout.write(`${[...selection.classes.keys()].join('\n')}\n`);
+    return ExitCode.ok;
+  }
+  if (options.showTaskRatio) {
+    process.stdout.write(`${formatTaskRatios(taskRatios(selection.classes, selection.plan, options.equalWeights))}\n`);
+    return ExitCode.ok;
+  }
+  if (!options.headless) {
+    throw new UsageError(
+      `the web UI is not available yet in Cicada ${cicadaVersion}`,
+      'add --headless to run from the terminal (with -u, -r and -t)',
+    );
+  }
+  checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
+  return runHeadless({ options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout });
+}
+
+async function demo(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
+  const target = await startDemoTarget();
+  logger.info(`demo target listening on ${target.url} (127.0.0.1 only)`);
+  const set = (key: keyof CicadaOptions): boolean => sources[key] !== undefined && sources[key] !== 'default';
+  const demoOptions: CicadaOptions = {
+    ...options,
+    cicadafiles: set('cicadafiles') ? options.cicadafiles : [DEMO_FILE],
+    host: set('host') ? options.host : target.url,
+    users: set('users') ? options.users : 20,
+    spawnRate: set('spawnRate') ? options.spawnRate : 5,
+    runTime: set('runTime') ? options.runTime : 30,
+    html: options.html ?? 'cicada-demo-report.html',
+    headless: true,
+  };
+  try {
+    const code = await run(demoOptions, sources, logger);
+    process.stdout.write(`\nDemo finished. Open the report: ${path.resolve(demoOptions.html!)}\n`);
+    // The demo target has a small error rate on purpose: failures there are expected.
+    return code === demoOptions.exitCodeOnError ? ExitCode.ok : code;
+  } finally {
+    await target.close();
+  }
+}
+
+/** Runs the `cicada` command with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let logger: Logger = createLogger({ level: 'info' });
+  try {
+    const parsed = await parseOptions(argv, process.env, process.cwd());
+    switch (parsed.command) {
+      case 'help':
+        process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+        return ExitCode.ok;
+      case 'version':
+        process.stdout.write(`cicada ${cicadaVersion}\n`);
+        return ExitCode.ok;
+      case 'run':
+      case 'demo': {
+        const { options, sources } = parsed;
+        logger = createLogger({ level: toLogLevel(options.loglevel), file: options.logfile });
+        const log = logger;
+        setListenerErrorHandler((error, event) => log.error(`a listener of '${event}' threw: ${error instanceof Error ? error.message : String(error)}`));
+        return parsed.command === 'demo' ? await demo(options, sources, logger) : await run(options, sources, logger);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CicadaError) {
+      printError(error);
+      return error.exitCode;
+    }
+    process.stderr.write(`cicada: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write('  this is a bug in Cicada; please report it with the command you ran\n');
+    return ExitCode.internal;
+  }
+}

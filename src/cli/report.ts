@@ -1,0 +1,34 @@
+// Builds the exporters' ReportData from a runner snapshot: views derived with the stats functions.
+import type { RunnerControl } from '../core/contracts.ts';
+import type { ReportData, TaskRatios } from '../exporters/report-data.ts';
+import { entryView, sortEntries } from '../stats/view.ts';
+import type { StatsSnapshot } from '../stats/types.ts';
+
+export interface ReportContext {
+  host: string;
+  cicadafiles: string[];
+  startTime: number;
+  cicadaVersion: string;
+  taskRatios?: TaskRatios;
+}
+
+export function buildReportData(runner: RunnerControl<StatsSnapshot>, context: ReportContext, endTime = Date.now()): ReportData {
+  const snapshot = runner.snapshot();
+  const now = snapshot.time;
+  return {
+    snapshot,
+    entries: sortEntries(snapshot.entries).map((e) => entryView(e, now)),
+    total: entryView(snapshot.total, now),
+    meta: {
+      host: context.host,
+      cicadafiles: context.cicadafiles,
+      startTime: context.startTime,
+      endTime,
+      state: runner.state,
+      userCount: runner.userCount,
+      userClassCounts: runner.userClassCounts(),
+      ...(context.taskRatios ? { taskRatios: context.taskRatios } : {}),
+      cicadaVersion: context.cicadaVersion,
+    },
+  };
+}

@@ -1,0 +1,166 @@
+// A headless run from start to exit code: live view, signals, reports.
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ExitCode, UsageError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Environment } from '../core/environment.ts';
+import { defaultClientDefaults } from '../core/environment.ts';
+import type { LoadShape } from '../core/load-shape.ts';
+import { ConsoleReporter } from '../exporters/console.ts';
+import { CsvWriter } from '../exporters/csv.ts';
+import { htmlReport } from '../exporters/html.ts';
+import { jsonReport } from '../exporters/json.ts';
+import type { ReportData } from '../exporters/report-data.ts';
+import { events } from '../index.ts';
+import { LocalRunner } from '../runners/local-runner.ts';
+import { RequestStats } from '../stats/request-stats.ts';
+import { bucketValue } from '../stats/histogram.ts';
+import type { LoadedCicadafiles } from './load-cicadafile.ts';
+import type { CicadaOptions } from './options.ts';
+import { buildReportData, type ReportContext } from './report.ts';
+import type { Selection } from './prepare.ts';
+import { taskRatios } from './task-ratios.ts';
+import { cicadaVersion } from './version.ts';
+
+/** How often the live view prints (Locust's console interval). */
+const LIVE_INTERVAL_MS = 2000;
+
+export interface HeadlessRun {
+  options: CicadaOptions;
+  loaded: LoadedCicadafiles;
+  selection: Selection;
+  logger: Logger;
+  /** Where the run's text output goes (stderr when --json owns stdout). */
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+/** Expands Locust's `{u}`, `{r}`, `{t}` placeholders in report file names. */
+export function expandReportName(name: string, options: CicadaOptions): string {
+  return name
+    .replaceAll('{u}', String(options.users ?? 1))
+    .replaceAll('{r}', String(options.spawnRate ?? 1))
+    .replaceAll('{t}', String(options.runTime ?? 0));
+}
+
+async function writeReportFile(file: string, content: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFile(file, content);
+  } catch (error) {
+    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'choose a writable path');
+  }
+}
+
+/** Runs the test to its end and returns the process exit code. */
+export async function runHeadless(run: HeadlessRun): Promise<number> {
+  const { options, loaded, selection, logger, out } = run;
+  const environment: Environment = {
+    events,
+    host: options.host,
+    logger,
+    clientDefaults: { ...defaultClientDefaults, timeoutMs: options.requestTimeout * 1000 },
+    parsedOptions: Object.freeze({ ...options }),
+    runner: undefined,
+  };
+  const stats = new RequestStats({
+    onNameCapReached: (name) => logger.warning(`more than 500 distinct request names; '${name}' and later new names are grouped as '(other)'. Use the name option to group dynamic URLs`),
+  });
+  const detach = stats.attach(events);
+  const shape: LoadShape | undefined = loaded.shapeClass ? new loaded.shapeClass() : undefined;
+  const runner = new LocalRunner({
+    environment,
+    userClasses: selection.classes,
+    plan: selection.plan,
+    stats,
+    shape,
+    stopTimeout: options.stopTimeout,
+    inFlightGraceMs: options.requestTimeout * 1000 + 1000,
+    equalWeights: options.equalWeights,
+    resetStatsAfterRamp: options.resetStats,
+  });
+  const startTime = Date.now();
+  const context: ReportContext = {
+    host: options.host ?? [...selection.classes.values()].map((c) => c.host).find((h) => h) ?? '',
+    cicadafiles: loaded.files.map((f) => path.relative(process.cwd(), f) || f),
+    startTime,
+    cicadaVersion,
+    taskRatios: taskRatios(selection.classes, selection.plan, options.equalWeights),
+  };
+  const report = (): ReportData => buildReportData(runner, context);
+
+  const csv = options.csv !== undefined ? new CsvWriter({ prefix: options.csv, fullHistory: options.csvFullHistory }) : undefined;
+  await csv?.open();
+
+  const console = new ConsoleReporter({ stream: out });
+  const timers: NodeJS.Timeout[] = [];
+  if (!options.onlySummary) {
+    timers.push(setInterval(() => {
+      console.printLive(report(), {
+        elapsedMs: Date.now() - startTime,
+        ...(options.runTime !== undefined ? { runTimeMs: options.runTime * 1000 } : {}),
+        userCount: runner.userCount,
+        targetUserCount: runner.targetUserCount,
+        spawning: runner.state === 'spawning',
+        state: runner.state,
+      });
+    }, LIVE_INTERVAL_MS));
+  }
+  if (csv) {
+    let writing = Promise.resolve();
+    timers.push(setInterval(() => {
+      const data = report();
+      writing = writing.then(() => csv.appendHistory(data, Math.floor(Date.now() / 1000))).catch((error: unknown) => {
+        logger.error(`writing ${options.csv}_stats_history.csv failed: ${String(error)}`);
+      });
+    }, 1000));
+  }
+
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      logger.info(`${signal} received: stopping gracefully (final stats and reports follow). Press Ctrl+C again to quit at once.`);
+      void runner.stop();
+    } else {
+      logger.error('second interrupt: quitting without waiting for users');
+      process.exit(ExitCode.failures);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  events.init.fire({ environment });
+  if (shape) {
+    logger.info(`starting LoadShape ${shape.constructor.name}`);
+    runner.startShape();
+  } else {
+    const users = options.users ?? 1;
+    const spawnRate = options.spawnRate ?? 1;
+    logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}`);
+    runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
+  }
+  await runner.whenStopped();
+  for (const t of timers) clearInterval(t);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  detach();
+
+  const data: ReportData = { ...report(), meta: { ...report().meta, endTime: Date.now() } };
+  console.printSummary(data);
+  if (csv) {
+    await csv.appendHistory(data, Math.floor(Date.now() / 1000));
+    await csv.writeFinal(data);
+  }
+  if (options.html !== undefined) {
+    const file = expandReportName(options.html, options);
+    await writeReportFile(file, htmlReport(data));
+    logger.info(`HTML report written to ${path.resolve(file)}`);
+  }
+  const json = `${JSON.stringify(jsonReport(data, bucketValue), null, 2)}\n`;
+  if (options.jsonFile !== undefined) await writeReportFile(`${expandReportName(options.jsonFile, options)}.json`, json);
+  if (options.json) process.stdout.write(json);
+  events.quitting.fire({ environment });
+
+  const failed = data.total.numFailures > 0 || data.snapshot.exceptions.length > 0;
+  return failed ? options.exitCodeOnError : ExitCode.ok;
+}

@@ -1,0 +1,40 @@
+// Contracts between layers. The web UI and the master drive a runner only through RunnerControl.
+import type { RunnerState } from './runner-state.ts';
+
+/** What to start: a user count and a spawn rate, optionally a host and a subset of user classes. */
+export interface StartRequest {
+  userCount: number;
+  /** Users started (or stopped) per second. */
+  spawnRate: number;
+  host?: string;
+  /** Names of the user classes to run; all selected classes when absent. */
+  userClasses?: readonly string[];
+  /** Stop by itself after this many seconds (from this start). */
+  runTime?: number;
+}
+
+/**
+ * How the CLI, the web UI and (later) the master drive a runner. `S` is the statistics snapshot
+ * type (defined in stats/, which core may not import).
+ */
+export interface RunnerControl<S = unknown> {
+  readonly state: RunnerState;
+  /** Starts a run, or changes the target of a running one (up or down) at the given rate. */
+  start(request: StartRequest): void;
+  /** Runs the cicadafile's LoadShape instead of a fixed count. Throws when there is none. */
+  startShape(): void;
+  /** Stops the run gracefully; resolves once every user has ended and final stats are in. */
+  stop(): Promise<void>;
+  /** Users alive now. */
+  readonly userCount: number;
+  /** The count the runner is ramping to. */
+  readonly targetUserCount: number;
+  /** Users alive per class name. */
+  userClassCounts(): Record<string, number>;
+  /** A consistent, cumulative statistics snapshot. */
+  snapshot(): S;
+  /** Clears statistics (web UI reset, `--reset-stats`). */
+  resetStats(): void;
+  /** Resolves when the current run has fully stopped (by `-t`, a shape, `StopTest` or `stop()`). */
+  whenStopped(): Promise<void>;
+}

@@ -1,0 +1,144 @@
+// Drives one user: onStart, then pick a task, run it, wait, repeat, until stopped; then onStop.
+import { InterruptTaskSet, isUserControlFlow, RescheduleTask, StopTest, StopUser } from './control-flow.ts';
+import { sleep } from './clock.ts';
+import type { Events } from './events.ts';
+import type { TaskPlan } from './task-plan.ts';
+import type { TaskDef } from './tasks.ts';
+import { TaskSet, type User } from './user.ts';
+import type { WaitTime } from './wait-time.ts';
+
+/** How the runner steers one user. */
+export interface UserLoopControl {
+  /** Aborts when no new task may start (the run is stopping, or this user is being retired). */
+  readonly softSignal: AbortSignal;
+  readonly events: Events;
+  readonly plan: TaskPlan;
+  /** Called when a task throws `StopTest`. */
+  onStopTest(error: StopTest): void;
+  /** Monotonic milliseconds. */
+  now(): number;
+}
+
+/** Why a user's loop ended. */
+export type UserEnd = 'stopped' | 'stop-user' | 'error';
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+type Owner = User | TaskSet;
+
+/** Runs a task. Resolves `true` when the task was a TaskSet left with `interrupt()` (reschedule at once). */
+async function callTask(owner: Owner, def: TaskDef, user: User, control: UserLoopControl): Promise<boolean> {
+  switch (def.target.kind) {
+    case 'method': {
+      const method = (owner as unknown as Record<string, unknown>)[def.target.method];
+      if (typeof method !== 'function') throw new TypeError(`${owner.constructor.name}.${def.target.method} is not a function`);
+      await (method as () => unknown).call(owner);
+      return false;
+    }
+    case 'function':
+      await (def.target.fn as (owner: Owner) => unknown)(owner);
+      return false;
+    case 'taskset': {
+      const child = new (def.target.cls as new (parent: Owner) => TaskSet)(owner);
+      return runTaskSet(child, user, control);
+    }
+  }
+}
+
+async function runQueued(owner: TaskSet, item: string | ((this: TaskSet) => unknown)): Promise<void> {
+  if (typeof item === 'function') {
+    await item.call(owner);
+    return;
+  }
+  const method = (owner as unknown as Record<string, unknown>)[item];
+  if (typeof method !== 'function') throw new TypeError(`scheduleTask("${item}"): ${owner.constructor.name} has no such method`);
+  await (method as () => unknown).call(owner);
+}
+
+function waitTimeOf(owner: Owner, user: User): WaitTime {
+  return (owner instanceof TaskSet ? owner.waitTime : undefined) ?? user.waitTime;
+}
+
+/** Waits the owner's wait time after a task that started at `startedAt`. False when cut short by a stop. */
+async function waitAfter(owner: Owner, user: User, startedAt: number, control: UserLoopControl): Promise<boolean> {
+  const seconds = waitTimeOf(owner, user)(owner, startedAt, control.now());
+  if (!(seconds > 0)) return !control.softSignal.aborted;
+  return sleep(seconds * 1000, control.softSignal);
+}
+
+/**
+ * The loop shared by users and TaskSets. Control-flow exceptions steer it; any other error is
+ * reported through `userError` and the loop carries on after the wait, as in Locust.
+ */
+async function loop(owner: Owner, user: User, control: UserLoopControl): Promise<void> {
+  const table = control.plan.table(owner.constructor).fork();
+  while (!control.softSignal.aborted) {
+    const startedAt = control.now();
+    let name = '(queued task)';
+    try {
+      const queued = owner instanceof TaskSet ? owner.queue.shift() : undefined;
+      if (queued !== undefined) {
+        await runQueued(owner as TaskSet, queued);
+      } else {
+        const def = table.next();
+        name = def.name;
+        if (await callTask(owner, def, user, control)) continue;
+      }
+    } catch (error) {
+      if (error instanceof RescheduleTask) {
+        if (error.immediately) continue;
+      } else if (error instanceof InterruptTaskSet) {
+        // interrupt() leaves the TaskSet this loop runs; runTaskSet turns it into a return value.
+        if (owner instanceof TaskSet) throw error;
+      } else if (error instanceof StopTest) {
+        control.onStopTest(error);
+        throw error;
+      } else if (isUserControlFlow(error)) {
+        throw error;
+      } else {
+        control.events.userError.fire({ user, error: toError(error), task: name });
+      }
+    }
+    if (!(await waitAfter(owner, user, startedAt, control))) return;
+  }
+}
+
+/** Runs a nested TaskSet until it interrupts; resolves whether the parent should skip its wait. */
+async function runTaskSet(taskSet: TaskSet, user: User, control: UserLoopControl): Promise<boolean> {
+  try {
+    await taskSet.onStart();
+    await loop(taskSet, user, control);
+  } catch (error) {
+    await taskSet.onStop();
+    if (error instanceof InterruptTaskSet) return error.reschedule;
+    throw error;
+  }
+  await taskSet.onStop();
+  return false;
+}
+
+/**
+ * Runs one user until its soft signal aborts, it throws `StopUser`, or `onStart` fails.
+ * Never rejects: errors are reported through events and the result says why the user ended.
+ */
+export async function runUser(user: User, control: UserLoopControl): Promise<UserEnd> {
+  let end: UserEnd = 'stopped';
+  try {
+    await user.onStart();
+    await loop(user, user, control);
+  } catch (error) {
+    if (error instanceof StopUser) end = 'stop-user';
+    else if (!isUserControlFlow(error)) {
+      control.events.userError.fire({ user, error: toError(error), task: 'onStart' });
+      end = 'error';
+    }
+  }
+  try {
+    await user.onStop();
+  } catch (error) {
+    if (!isUserControlFlow(error)) control.events.userError.fire({ user, error: toError(error), task: 'onStop' });
+  }
+  return end;
+}

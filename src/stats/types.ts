@@ -1,0 +1,104 @@
+// Plain-data statistics snapshots: what runners produce, masters merge and exporters render.
+// Everything here is serialisable (msgpack/JSON) and cumulative since the last reset.
+
+/** Percentiles in every report, as Locust's PERCENTILES_TO_REPORT. */
+export const PERCENTILES_TO_REPORT = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0] as const;
+
+/** Sparse buckets of a log-linear histogram: `indices[i]` holds `counts[i]` samples. */
+export interface HistogramData {
+  indices: number[];
+  counts: number[];
+}
+
+/** One (method, name) entry, or the Aggregated total (method '' and name 'Aggregated'). */
+export interface EntrySnapshot {
+  method: string;
+  name: string;
+  numRequests: number;
+  numFailures: number;
+  /** Sum of response times, ms. */
+  totalResponseTime: number;
+  /** Exact minimum and maximum response time, ms; 0 when there are no requests. */
+  minResponseTime: number;
+  maxResponseTime: number;
+  totalContentLength: number;
+  /** Epoch seconds of the first and latest request (0 when none). */
+  startTime: number;
+  lastRequestTimestamp: number;
+  histogram: HistogramData;
+  /** Requests and failures per epoch second, for the last `windowSeconds` seconds only (bounded). */
+  numReqsPerSec: Record<number, number>;
+  numFailPerSec: Record<number, number>;
+}
+
+export interface ErrorSnapshot {
+  method: string;
+  name: string;
+  /** Normalised message, e.g. `HTTP 503` or `ECONNREFUSED`. */
+  error: string;
+  occurrences: number;
+  /** Epoch seconds. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface ExceptionSnapshot {
+  count: number;
+  msg: string;
+  traceback: string;
+  /** Which processes saw it ('local' for a local run, worker ids in a distributed one). */
+  nodes: string[];
+}
+
+/** One point of the run's history (charts, `_stats_history.csv`), recorded once per second. */
+export interface HistoryPoint {
+  /** Epoch seconds. */
+  time: number;
+  userCount: number;
+  /** Current (sliding-window) rates and percentiles of the Aggregated row, ms. */
+  currentRps: number;
+  currentFailPerSec: number;
+  /** Current-window percentiles aligned with PERCENTILES_TO_REPORT (null without requests in the window). */
+  currentPercentiles: (number | null)[];
+  /** Cumulative Aggregated counters at this second. */
+  totalRequests: number;
+  totalFailures: number;
+}
+
+/** Everything known about a run at one moment. */
+export interface StatsSnapshot {
+  /** Epoch ms the snapshot was taken. */
+  time: number;
+  /** Epoch seconds statistics started (or were last reset). */
+  startTime: number;
+  entries: EntrySnapshot[];
+  total: EntrySnapshot;
+  errors: ErrorSnapshot[];
+  exceptions: ExceptionSnapshot[];
+  history: HistoryPoint[];
+  userCount: number;
+  /** Requests whose names were grouped into the overflow entry because the name cap was hit. */
+  overflowedNames: number;
+}
+
+/** Derived numbers of one entry, as tables, CSV and JSON show them (Locust's fields). */
+export interface EntryView {
+  method: string;
+  name: string;
+  numRequests: number;
+  numFailures: number;
+  medianResponseTime: number | null;
+  avgResponseTime: number;
+  minResponseTime: number | null;
+  maxResponseTime: number;
+  avgContentLength: number;
+  /** Requests and failures per second over the whole run. */
+  totalRps: number;
+  totalFailPerSec: number;
+  /** Requests and failures per second over the recent sliding window. */
+  currentRps: number;
+  currentFailPerSec: number;
+  failRatio: number;
+  /** Aligned with PERCENTILES_TO_REPORT; null when there are no requests. */
+  percentiles: (number | null)[];
+}
