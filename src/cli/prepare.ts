@@ -3,7 +3,7 @@ import { DefinitionError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
-import { suggest } from './did-you-mean.ts';
+import { didYouMean as suggest } from './did-you-mean.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 
 export interface Selection {

@@ -13,7 +13,7 @@ class Shop extends User {
 }
 
 class Plain extends User {
-  static override tasks = { a: 5, b: 1 };
+  static tasks = { a: 5, b: 1 };
   async a() {}
   async b() {}
 }
@@ -44,7 +44,7 @@ describe('task collection', () => {
     }
     assert.throws(() => new TaskPlan().table(Bad), (e: unknown) => e instanceof DefinitionError && /Bad\.zero.*positive integer, got 0/.test(e.message));
     class Frac extends User {
-      static override tasks = { x: 1.5 };
+      static tasks = { x: 1.5 };
       async x() {}
     }
     assert.throws(() => new TaskPlan().table(Frac), /Frac\.tasks\.x must be a positive integer, got 1\.5/);
@@ -57,7 +57,7 @@ describe('task collection', () => {
 
   it('rejects a static tasks entry naming a missing method', () => {
     class Typo extends User {
-      static override tasks = { brwse: 1 };
+      static tasks = { brwse: 1 };
     }
     assert.throws(() => new TaskPlan().table(Typo), /Typo\.tasks names "brwse"/);
   });
@@ -81,21 +81,21 @@ describe('task collection', () => {
       @task async untagged() {}
     }
     class Visitor extends User {
-      static override tasks = [Browse, [Other, 2] as const];
+      static tasks = [Browse, [Other, 2] as const];
     }
     const plan = new TaskPlan({ tags: ['browse'] });
     assert.deepEqual(plan.table(Visitor).tasks.map((t) => t.name), ['Browse']);
     assert.ok(plan.knownTags.has('browse'));
   });
 
-  it('lets a subclass override a task weight and inherit the rest', () => {
+  it('lets a subclass a task weight and inherit the rest', () => {
     class Base extends User {
-      static override abstract = true;
+      static abstract = true;
       @task(1) async a() {}
       @task(1) async b() {}
     }
     class Child extends Base {
-      @task(7) override async a() {}
+      @task(7) async a() {}
     }
     assert.deepEqual(new TaskPlan().table(Child).tasks.map((t) => [t.name, t.weight]), [['a', 7], ['b', 1]]);
   });

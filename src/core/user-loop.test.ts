@@ -25,8 +25,8 @@ describe('the user loop', () => {
     const log: string[] = [];
     class U extends User {
       n = 0;
-      override onStart() { log.push('start'); }
-      override onStop() { log.push('stop'); }
+      onStart() { log.push('start'); }
+      onStop() { log.push('stop'); }
       @task async work() {
         log.push(`work${++this.n}`);
         if (this.n === 3) throw new StopUser();
@@ -55,7 +55,7 @@ describe('the user loop', () => {
 
   it('skips the wait after RescheduleTask with immediately', async () => {
     class U extends User {
-      override waitTime = () => 10;
+      waitTime = () => 10;
       n = 0;
       @task async work() {
         this.n++;
@@ -73,17 +73,17 @@ describe('the user loop', () => {
     const log: string[] = [];
     class Inner extends TaskSet<Shopper> {
       n = 0;
-      override onStart() { log.push('inner-start'); }
-      override onStop() { log.push('inner-stop'); }
+      onStart() { log.push('inner-start'); }
+      onStop() { log.push('inner-stop'); }
       @task async step() {
         log.push(`step${++this.n}`);
         if (this.n === 2) this.interrupt();
       }
     }
     class Shopper extends User {
-      static override tasks = [Inner];
+      static tasks = [Inner];
       visits = 0;
-      override onStart() {}
+      onStart() {}
     }
     let entries = 0;
     Inner.prototype.onStart = function (this: Inner) {
@@ -99,7 +99,7 @@ describe('the user loop', () => {
     const { control, make, soft } = setup();
     let runs = 0;
     class U extends User {
-      override waitTime = () => 60;
+      waitTime = () => 60;
       @task async work() { runs++; }
     }
     const done = runUser(make(U), control);
@@ -121,7 +121,7 @@ describe('the user loop', () => {
 
   it('ends the user when onStart fails, reporting the error', async () => {
     class U extends User {
-      override onStart() { throw new Error('login failed'); }
+      onStart() { throw new Error('login failed'); }
       @task async work() {}
     }
     const { control, make, events } = setup();

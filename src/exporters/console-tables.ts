@@ -1,0 +1,170 @@
+// Locust-style console tables (stats, percentiles, failures, exceptions) as pure string builders.
+import pc from 'picocolors';
+import type { EntryView } from '../stats/types.ts';
+import { formatMs, formatPercent, PERCENTILE_LABELS, sanitizeForTerminal, truncate } from './format.ts';
+import type { ReportData } from './report-data.ts';
+
+export interface TableOptions {
+  /** ANSI colors; the caller decides (TTY and NO_COLOR unset). Default false. */
+  color?: boolean;
+  /** Width of the Name column in characters (default 50). */
+  nameWidth?: number;
+}
+
+interface Column {
+  width: number;
+  align: 'left' | 'right';
+  /** A `|` is drawn before this column (Locust's column groups). */
+  bar?: boolean;
+}
+
+const TYPE_WIDTH = 8;
+const DEFAULT_NAME_WIDTH = 50;
+
+function fit(text: string, col: Column): string {
+  const t = truncate(sanitizeForTerminal(text), col.width);
+  return col.align === 'left' ? t.padEnd(col.width) : t.padStart(col.width);
+}
+
+function row(cells: readonly string[], cols: readonly Column[]): string {
+  let out = '';
+  cols.forEach((col, i) => {
+    const cell = fit(cells[i] ?? '', col);
+    if (i === 0) out = cell;
+    else out += col.bar ? ` | ${cell}` : ` ${cell}`;
+  });
+  return out.trimEnd();
+}
+
+/** Locust's separator line: a `|` where each column gap is, dashes elsewhere. */
+function separator(cols: readonly Column[]): string {
+  let out = '';
+  cols.forEach((col, i) => {
+    const dashes = '-'.repeat(col.width);
+    if (i === 0) out = dashes;
+    else out += col.bar ? `-|-${dashes}` : `|${dashes}`;
+  });
+  return out;
+}
+
+/** Paints whole lines after padding, so escape codes never disturb column widths. */
+function painter(color: boolean | undefined): ReturnType<typeof pc.createColors> {
+  return pc.createColors(color === true);
+}
+
+function nameWidthOf(options: TableOptions): number {
+  return Math.max(10, Math.floor(options.nameWidth ?? DEFAULT_NAME_WIDTH));
+}
+
+/** `12(1.23%)`: failures with their share of requests, as Locust's `# fails` column. */
+function failsCell(e: EntryView): string {
+  return `${e.numFailures}(${formatPercent(e.failRatio)})`;
+}
+
+/** The request statistics table: `Type Name # reqs # fails | Avg Min Max Med | req/s failures/s`, Aggregated last. */
+export function statsTable(data: ReportData, options: TableOptions = {}): string {
+  const c = painter(options.color);
+  const cols: Column[] = [
+    { width: TYPE_WIDTH, align: 'left' },
+    { width: nameWidthOf(options), align: 'left' },
+    { width: 7, align: 'right' },
+    { width: 14, align: 'right' },
+    { width: 7, align: 'right', bar: true },
+    { width: 7, align: 'right' },
+    { width: 7, align: 'right' },
+    { width: 7, align: 'right' },
+    { width: 8, align: 'right', bar: true },
+    { width: 11, align: 'right' },
+  ];
+  const line = (e: EntryView): string =>
+    row(
+      [
+        e.method,
+        e.name,
+        String(e.numRequests),
+        failsCell(e),
+        // Console averages keep 2 decimals; min/max/median follow formatMs (whole ms from 1 ms up).
+        e.numRequests > 0 ? e.avgResponseTime.toFixed(2) : '0',
+        formatMs(e.minResponseTime, '0'),
+        formatMs(e.numRequests > 0 ? e.maxResponseTime : null, '0'),
+        formatMs(e.medianResponseTime, '0'),
+        e.currentRps.toFixed(2),
+        e.currentFailPerSec.toFixed(2),
+      ],
+      cols,
+    );
+  const paintRow = (e: EntryView, text: string): string => (e.numFailures > 0 ? c.red(text) : text);
+  const sep = separator(cols);
+  const lines = [
+    c.bold(row(['Type', 'Name', '# reqs', '# fails', 'Avg', 'Min', 'Max', 'Med', 'req/s', 'failures/s'], cols)),
+    sep,
+    ...data.entries.map((e) => paintRow(e, line(e))),
+    sep,
+    c.bold(paintRow(data.total, line(data.total))),
+  ];
+  return lines.join('\n');
+}
+
+/** The response time percentile table: `Type Name 50% … 100% # reqs`, Aggregated last; N/A without requests. */
+export function percentileTable(data: ReportData, options: TableOptions = {}): string {
+  const c = painter(options.color);
+  const cols: Column[] = [
+    { width: TYPE_WIDTH, align: 'left' },
+    { width: nameWidthOf(options), align: 'left' },
+    ...PERCENTILE_LABELS.map((): Column => ({ width: 6, align: 'right' })),
+    { width: 7, align: 'right' },
+  ];
+  const line = (e: EntryView): string =>
+    row([e.method, e.name, ...PERCENTILE_LABELS.map((_, i) => formatMs(e.percentiles[i] ?? null)), String(e.numRequests)], cols);
+  const sep = separator(cols);
+  return [
+    'Response time percentiles (ms)',
+    c.bold(row(['Type', 'Name', ...PERCENTILE_LABELS, '# reqs'], cols)),
+    sep,
+    ...data.entries.map(line),
+    sep,
+    c.bold(line(data.total)),
+  ].join('\n');
+}
+
+/** The error report: `# occurrences | Error` with `METHOD name: message`, most frequent first; '' when none. */
+export function failuresTable(data: ReportData, options: TableOptions = {}): string {
+  const errors = data.snapshot.errors;
+  if (errors.length === 0) return '';
+  const c = painter(options.color);
+  const cols: Column[] = [
+    { width: 18, align: 'left' },
+    { width: nameWidthOf(options) + 60, align: 'left' },
+  ];
+  const sorted = [...errors].sort((a, b) => b.occurrences - a.occurrences);
+  const sep = separator(cols);
+  return [
+    'Error report',
+    c.bold(row(['# occurrences', 'Error'], cols)),
+    sep,
+    ...sorted.map((e) => c.red(row([String(e.occurrences), `${e.method} ${e.name}: ${e.error}`], cols))),
+    sep,
+  ].join('\n');
+}
+
+/** Task exceptions: count, message, nodes, then the traceback indented; '' when none. */
+export function exceptionsTable(data: ReportData, options: TableOptions = {}): string {
+  const exceptions = data.snapshot.exceptions;
+  if (exceptions.length === 0) return '';
+  const c = painter(options.color);
+  const cols: Column[] = [
+    { width: 18, align: 'left' },
+    { width: nameWidthOf(options) + 60, align: 'left' },
+  ];
+  const sep = separator(cols);
+  const lines = ['Exceptions', c.bold(row(['# occurrences', 'Message'], cols)), sep];
+  for (const ex of [...exceptions].sort((a, b) => b.count - a.count)) {
+    lines.push(c.red(row([String(ex.count), ex.msg], cols)));
+    if (ex.nodes.length > 0) lines.push(c.dim(`    on: ${sanitizeForTerminal(ex.nodes.join(', '))}`));
+    for (const tbLine of ex.traceback.split(/\r?\n/)) {
+      if (tbLine.trim() !== '') lines.push(c.dim(`    ${sanitizeForTerminal(tbLine)}`));
+    }
+  }
+  lines.push(sep);
+  return lines.join('\n');
+}

@@ -1,0 +1,149 @@
+// Tests of the console tables, the live view and the console writer.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  colorEnabled,
+  ConsoleReporter,
+  exceptionsTable,
+  failuresTable,
+  finalSummary,
+  liveView,
+  percentileTable,
+  statsTable,
+  type ConsoleStream,
+} from './console.ts';
+import { emptyView, reportData, view } from './fixtures.test-helper.ts';
+import type { LiveProgress } from './report-data.ts';
+
+const progress: LiveProgress = { elapsedMs: 65_000, runTimeMs: 300_000, userCount: 120, targetUserCount: 200, spawning: true, state: 'spawning' };
+
+function lineOf(text: string, needle: string): string {
+  const line = text.split('\n').find((l) => l.includes(needle));
+  assert.ok(line !== undefined, `no line contains ${needle}`);
+  return line;
+}
+
+describe('statsTable', () => {
+  it('shows Locust\'s columns, each entry with counts and failure percentages, and Aggregated last', () => {
+    const text = statsTable(reportData());
+    const lines = text.split('\n');
+    assert.match(lines[0] ?? '', /^Type\s+Name\s+# reqs\s+# fails \|\s+Avg\s+Min\s+Max\s+Med \|\s+req\/s\s+failures\/s$/);
+    assert.match(lineOf(text, '/items/[id]'), /^GET\s+\/items\/\[id\]\s+380\s+10\(2\.63%\) \|\s+48\.46\s+3\s+813\s+42 \|\s+17\.25\s+0\.20$/);
+    assert.match(lines.at(-1) ?? '', /^\s+Aggregated\s+1000\s+10\(1\.00%\)/);
+  });
+
+  it('shows zeros, not N/A or NaN, for an entry without requests', () => {
+    const line = lineOf(statsTable(reportData()), 'DELETE');
+    assert.match(line, /0\(0\.00%\) \|\s+0\s+0\s+0\s+0 \|/);
+    assert.doesNotMatch(line, /NaN|N\/A/);
+  });
+
+  it('truncates long names to the column width with an ellipsis', () => {
+    const long = `/search?q=${'x'.repeat(100)}`;
+    const text = statsTable(reportData({ entries: [view('GET', long)] }), { nameWidth: 20 });
+    const line = lineOf(text, '/search');
+    assert.ok(line.includes(`${long.slice(0, 19)}…`));
+    assert.ok(!line.includes(long.slice(0, 21)));
+  });
+
+  it('replaces control characters in names so they cannot inject terminal escapes', () => {
+    const text = statsTable(reportData({ entries: [view('GET', '/a\u001b[2J\nb')] }));
+    assert.ok(!text.includes('\u001b'));
+    assert.ok(lineOf(text, '/a').includes('/a [2J b'));
+  });
+
+  it('adds ANSI colors only when asked', () => {
+    assert.ok(!statsTable(reportData()).includes('\u001b['));
+    assert.ok(statsTable(reportData(), { color: true }).includes('\u001b['));
+  });
+});
+
+describe('percentileTable', () => {
+  it('lists every reported percentile and the request count, with N/A for an entry without requests', () => {
+    const text = percentileTable(reportData());
+    assert.match(lineOf(text, 'Name'), /50%\s+66%\s+75%\s+80%\s+90%\s+95%\s+98%\s+99%\s+99\.9%\s+99\.99%\s+100%\s+# reqs$/);
+    assert.match(lineOf(text, 'GET      /  '), /42\s+51\s+58\s+63\s+88\s+120\s+190\s+260\s+640\s+800\s+813\s+600$/);
+    assert.match(lineOf(text, 'DELETE'), new RegExp(`${'N/A +'.repeat(11)}0$`));
+  });
+});
+
+describe('failuresTable and exceptionsTable', () => {
+  it('lists failures by occurrences with method and name', () => {
+    const lines = failuresTable(reportData()).split('\n');
+    assert.equal(lines[0], 'Error report');
+    assert.match(lines[3] ?? '', /^7\s+GET \/items\/\[id\]: HTTP 503$/);
+    assert.match(lines[4] ?? '', /^3\s+GET \/items\/\[id\]: ECONNRESET$/);
+  });
+
+  it('is empty when there are no failures or exceptions', () => {
+    const data = reportData({ snapshot: { errors: [], exceptions: [] } });
+    assert.equal(failuresTable(data), '');
+    assert.equal(exceptionsTable(data), '');
+  });
+
+  it('shows each exception with its count, message and traceback', () => {
+    const text = exceptionsTable(reportData());
+    assert.match(text, /^2\s+TypeError: Cannot read properties/m);
+    assert.match(text, /^\s+at Shopper\.buy \(cicadafile\.ts:12:5\)$/m);
+  });
+});
+
+describe('liveView', () => {
+  it('shows elapsed and remaining time, users with spawning, RPS and failure ratio, then the table', () => {
+    const text = liveView(reportData(), progress);
+    const header = text.split('\n')[0] ?? '';
+    assert.match(header, /elapsed 1m05s, remaining 3m55s/);
+    assert.match(header, /users 120\/200 spawning/);
+    assert.match(header, /17\.25 req\/s/);
+    assert.match(header, /failures 1\.00%/);
+    assert.match(text, /Aggregated/);
+  });
+
+  it('leaves out the remaining time without a run time and the spawning mark once spawned', () => {
+    const header = liveView(reportData(), { elapsedMs: 3_725_000, userCount: 200, targetUserCount: 200, spawning: false, state: 'running' }).split('\n')[0] ?? '';
+    assert.match(header, /^elapsed 1h02m05s \| users 200\/200 \|/);
+    assert.doesNotMatch(header, /remaining|spawning/);
+  });
+
+  it('never shows a negative remaining time', () => {
+    assert.match(liveView(reportData(), { ...progress, elapsedMs: 301_000 }), /remaining 0s/);
+  });
+});
+
+describe('finalSummary', () => {
+  it('holds the stats, percentiles, failures and exceptions sections in Locust\'s order', () => {
+    const text = finalSummary(reportData());
+    const order = ['# fails', 'Response time percentiles', 'Error report', 'Exceptions'].map((s) => text.indexOf(s));
+    assert.ok(order.every((i) => i >= 0));
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
+  });
+
+  it('omits empty failure and exception sections', () => {
+    const data = reportData({ entries: [], total: emptyView('', 'Aggregated'), snapshot: { errors: [], exceptions: [] } });
+    const text = finalSummary(data);
+    assert.doesNotMatch(text, /Error report|Exceptions/);
+  });
+});
+
+describe('ConsoleReporter', () => {
+  function fakeStream(isTTY: boolean): ConsoleStream & { written: string } {
+    const stream = { written: '', isTTY, columns: 140, write: (chunk: string): boolean => ((stream.written += chunk), true) };
+    return stream;
+  }
+
+  it('colors only a TTY and only when NO_COLOR is unset', () => {
+    assert.equal(colorEnabled(fakeStream(true), {}), true);
+    assert.equal(colorEnabled(fakeStream(true), { NO_COLOR: '1' }), false);
+    assert.equal(colorEnabled(fakeStream(false), {}), false);
+  });
+
+  it('writes the live view and the summary to its stream', () => {
+    const stream = fakeStream(false);
+    const reporter = new ConsoleReporter({ stream });
+    reporter.printLive(reportData(), progress);
+    reporter.printSummary(reportData());
+    assert.match(stream.written, /remaining 3m55s/);
+    assert.match(stream.written, /Response time percentiles/);
+    assert.ok(!stream.written.includes('\u001b['));
+  });
+});

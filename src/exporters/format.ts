@@ -1,0 +1,69 @@
+// Number, time and label formatting shared by the console, CSV, JSON and HTML exporters.
+import { PERCENTILES_TO_REPORT } from '../stats/types.ts';
+
+/**
+ * A response time in ms as Locust prints it: whole ms from 1 ms up (Locust truncates to integers),
+ * but up to 2 decimals below 1 ms so a fast local target does not read as "0".
+ * `null` (no requests) becomes `empty`.
+ */
+export function formatMs(value: number | null, empty = 'N/A'): string {
+  if (value === null || !Number.isFinite(value)) return empty;
+  if (Math.abs(value) >= 1) return String(Math.round(value));
+  return String(Number(value.toFixed(2)));
+}
+
+/** A number rounded to at most 2 decimals without trailing zeros (`12.5`, `3`, `0.07`): averages and rates. */
+export function round2(value: number): string {
+  if (!Number.isFinite(value)) return '0';
+  const rounded = Math.round(value * 100) / 100;
+  return String(Object.is(rounded, -0) ? 0 : rounded);
+}
+
+/** Column label of a percentile: 0.5 → `50%`, 0.999 → `99.9%`, 1 → `100%`. */
+export function percentileLabel(p: number): string {
+  return `${Number((p * 100).toFixed(4))}%`;
+}
+
+/** Labels of PERCENTILES_TO_REPORT, in order. */
+export const PERCENTILE_LABELS: readonly string[] = PERCENTILES_TO_REPORT.map(percentileLabel);
+
+/** A ratio 0..1 as a percentage with 2 decimals: 0.0123 → `1.23%`. */
+export function formatPercent(ratio: number): string {
+  return `${(Number.isFinite(ratio) ? ratio * 100 : 0).toFixed(2)}%`;
+}
+
+/** A duration in ms as `1h02m03s`, `5m07s` or `42s` (whole seconds, rounded down). */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h${pad(m)}m${pad(s)}s`;
+  if (m > 0) return `${m}m${pad(s)}s`;
+  return `${s}s`;
+}
+
+/** Epoch ms as `2024-05-01 12:00:05 UTC`; reports are read in many time zones, so always UTC. */
+export function formatDateTime(epochMs: number): string {
+  if (!Number.isFinite(epochMs) || epochMs <= 0) return '-';
+  return `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** Epoch seconds as `HH:MM:SS` (UTC), for chart axes. */
+export function formatClock(epochS: number): string {
+  return new Date(epochS * 1000).toISOString().slice(11, 19);
+}
+
+/** Truncates to `width` characters, ending with an ellipsis when something was cut. */
+export function truncate(text: string, width: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= width) return text;
+  if (width <= 1) return chars.slice(0, width).join('');
+  return `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/** Removes control characters (ANSI escapes, newlines) so user strings cannot break a terminal table. */
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}

@@ -1,0 +1,91 @@
+// Tests of the HTML report: content, escaping of hostile strings, no script and no network references.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { escapeHtml } from './escape-html.ts';
+import { history, HOSTILE, hostileReportData, reportData } from './fixtures.test-helper.ts';
+import { htmlReport } from './html.ts';
+
+describe('escapeHtml', () => {
+  it('escapes & < > " and \'', () => {
+    assert.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;');
+  });
+});
+
+describe('htmlReport', () => {
+  it('is one complete document with a strict CSP and inline style', () => {
+    const html = htmlReport(reportData());
+    assert.ok(html.startsWith('<!doctype html>'));
+    assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`));
+    assert.ok(html.includes('<style>'));
+    assert.ok(html.trimEnd().endsWith('</html>'));
+  });
+
+  it('holds request, percentile, failure and exception tables and the run metadata', () => {
+    const html = htmlReport(reportData());
+    for (const heading of ['Request statistics', 'Response time percentiles (ms)', 'Failures', 'Exceptions', 'Charts']) {
+      assert.ok(html.includes(`<h2>${heading}</h2>`), heading);
+    }
+    assert.ok(html.includes('<td class="text">/items/[id]</td>'));
+    assert.ok(html.includes('<td class="text">HTTP 503</td>'));
+    assert.ok(html.includes('at Shopper.buy (cicadafile.ts:12:5)'));
+    assert.ok(html.includes('<dd>2024-05-01 12:00:00 UTC</dd>'));
+    assert.ok(html.includes('<dd>1m00s</dd>'));
+    assert.ok(html.includes('<dd>cicadafile.ts</dd>'));
+    assert.ok(html.includes('<dd>0.1.0</dd>'));
+    assert.ok(html.includes('<dd>Shopper: 75, Browser: 25</dd>'));
+    assert.ok(html.includes('<th>99.99%</th>'));
+  });
+
+  it('draws three SVG charts: requests and failures per second, p50 and p95, users', () => {
+    const html = htmlReport(reportData());
+    assert.equal(html.match(/<svg /g)?.length, 3);
+    for (const label of ['RPS', 'Failures/s', '50th percentile', '95th percentile', 'Users']) assert.ok(html.includes(`<title>${label}</title>`), label);
+  });
+
+  it('shows task ratios when the run has them', () => {
+    const data = reportData({ meta: { taskRatios: { perClass: { Shopper: { ratio: 1, tasks: { browse: { ratio: 0.75 } } } }, total: { Shopper: { ratio: 1 } } } } });
+    const html = htmlReport(data);
+    assert.ok(html.includes('<h2>Task ratios</h2>'));
+    assert.ok(html.includes('75.00%'));
+  });
+
+  it('renders a hostile name only escaped, everywhere it appears', () => {
+    const html = htmlReport(hostileReportData());
+    assert.ok(!html.includes('<img'));
+    assert.ok(!html.includes('</script><img'));
+    assert.ok(!html.includes('<svg onload'));
+    assert.ok(!html.includes(HOSTILE));
+    assert.ok(html.includes('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;'));
+    assert.ok(html.includes('&quot;&#39;&gt;&lt;svg onload=alert(1)&gt;&amp;amp;'));
+  });
+
+  it('contains no script at all and no network references except the escaped host text', () => {
+    for (const data of [reportData(), hostileReportData()]) {
+      const html = htmlReport(data);
+      assert.ok(!/<script/i.test(html));
+      assert.ok(!/\son[a-z]+=/i.test(html.replace(/&lt;[^]*?&gt;/g, '')), 'no event handler attributes outside escaped text');
+      const hostText = escapeHtml(data.meta.host);
+      const rest = html.split(hostText).join('');
+      assert.ok(!/https?:\/\//i.test(rest), 'only the host field may mention http(s)://');
+      assert.ok(!/\b(src|href)=/i.test(rest.replace(/&lt;[^]*?&gt;/g, '')), 'nothing is loaded from anywhere');
+    }
+  });
+
+  it('stays bounded for a long run by downsampling each chart to at most 1000 points', () => {
+    const data = reportData({ snapshot: { history: history(20_000) } });
+    const html = htmlReport(data);
+    for (const d of html.matchAll(/<path d="([^"]*)"/g)) {
+      const points = (d[1] ?? '').split(/[ML]/).filter((p) => p.trim() !== '').length;
+      assert.ok(points <= 1000, `${points} points`);
+    }
+    assert.ok(html.length < 1_000_000, `${html.length} bytes`);
+  });
+
+  it('renders a run without requests or history without NaN or undefined', () => {
+    const data = reportData({ entries: [], snapshot: { history: [], errors: [], exceptions: [] } });
+    const html = htmlReport(data);
+    assert.ok(!/NaN|undefined|Infinity/.test(html));
+    assert.ok(html.includes('No failures.'));
+    assert.ok(html.includes('no data yet'));
+  });
+});
