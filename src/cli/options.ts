@@ -1,0 +1,408 @@
+// Command-line options: one table of flags, read from defaults < config file < CICADA_* environment < command line, then checked.
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { checkConfigKeys, configValueToRaw, DEFAULT_CONFIG_FILE, findConfigFile, readConfigFile, type ConfigFile, type RawValue, type ValueKind } from './config-file.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList } from './parse-values.ts';
+import { cicadaVersion } from './version.ts';
+
+export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+/** Every setting of a run, after parsing. Durations are in seconds. */
+export interface CicadaOptions {
+  cicadafiles: string[];
+  config?: string;
+  host?: string;
+  users?: number;
+  spawnRate?: number;
+  runTime?: number;
+  list: boolean;
+  headless: boolean;
+  autostart: boolean;
+  autoquit?: number;
+  webHost: string;
+  webPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  master: boolean;
+  masterBindHost: string;
+  masterBindPort: number;
+  expectWorkers: number;
+  expectWorkersMaxWait: number;
+  worker: boolean;
+  masterHost: string;
+  masterPort: number;
+  processes?: number;
+  tags: string[];
+  excludeTags: string[];
+  csv?: string;
+  csvFullHistory: boolean;
+  printStats: boolean;
+  onlySummary: boolean;
+  resetStats: boolean;
+  html?: string;
+  json: boolean;
+  jsonFile?: string;
+  loglevel: LogLevelName;
+  logfile?: string;
+  showTaskRatio: boolean;
+  exitCodeOnError: number;
+  stopTimeout: number;
+  equalWeights: boolean;
+  insecure: boolean;
+  userClasses: string[];
+  /** Default timeout of one request, in seconds (Cicada-specific). */
+  requestTimeout: number;
+}
+
+/** Where a setting's value came from; later sources win. */
+export type OptionSource = 'default' | 'config' | 'env' | 'cli';
+export type OptionSources = Record<keyof CicadaOptions, OptionSource>;
+
+/** What the command line asks for; the caller prints and runs, nothing here writes or exits. */
+export type ParsedCommand =
+  | { command: 'run'; options: CicadaOptions; sources: OptionSources }
+  | { command: 'demo'; options: CicadaOptions; sources: OptionSources }
+  | { command: 'help'; text: string }
+  | { command: 'version' };
+
+/** The value of every setting nobody set. Optional fields are absent ("not set"). */
+export function defaultOptions(): CicadaOptions {
+  return {
+    cicadafiles: ['cicadafile.ts'], list: false, headless: false, autostart: false,
+    webHost: '127.0.0.1', webPort: 8089, master: false, masterBindHost: '127.0.0.1', masterBindPort: 5557,
+    expectWorkers: 1, expectWorkersMaxWait: 0, worker: false, masterHost: '127.0.0.1', masterPort: 5557,
+    tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
+    json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0,
+    equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60,
+  };
+}
+
+/** One setting: its flags (`undefined` = not a flag), config key (= long name), help group and parser. */
+interface Spec<T> {
+  flags: string | undefined;
+  long: string;
+  kind: ValueKind;
+  group: string;
+  help: string;
+  parse: (raw: RawValue, field: string) => T;
+}
+
+const G = {
+  file: 'Cicadafile options:', common: 'Common options:', web: 'Web UI options:', master: 'Master options:',
+  worker: 'Worker options:', tags: 'Tag options:', stats: 'Request statistics options:', log: 'Logging options:',
+  other: 'Other options:',
+} as const;
+
+function longOf(flags: string): string {
+  return /--([a-z0-9-]+)/.exec(flags)?.[1] ?? flags;
+}
+function flag(flags: string, group: string, help: string): Spec<boolean> {
+  return { flags, long: longOf(flags), kind: 'flag', group, help, parse: (raw) => raw === true };
+}
+function value<T>(flags: string, group: string, help: string, parse: (text: string, field: string) => T): Spec<T> {
+  return { flags, long: longOf(flags), kind: 'value', group, help, parse: (raw, field) => parse(String(raw), field) };
+}
+function list(flags: string, group: string, help: string, parse: (items: string[], field: string) => string[] = (items) => splitList(items)): Spec<string[]> {
+  const long = flags.startsWith('-') ? longOf(flags) : flags;
+  return { flags: flags.startsWith('-') ? flags : undefined, long, kind: 'list', group, help, parse: (raw, field) => parse(Array.isArray(raw) ? raw : [String(raw)], field) };
+}
+
+const text = (t: string, field: string): string => {
+  if (t.trim() === '') throw new UsageError(`${field}: needs a value, got an empty string`, 'give a non-empty value or leave the setting out');
+  return t.trim();
+};
+const span = (t: string, field: string): number => parseTimeSpan(t, field);
+const positiveSpan = (t: string, field: string): number => {
+  const seconds = parseTimeSpan(t, field);
+  if (seconds <= 0) throw new UsageError(`${field}: must be greater than 0, got '${t}'`, 'e.g. 90, 30s, 5m or 1h30m');
+  return seconds;
+};
+const processes = (t: string, field: string): number => {
+  if (t.trim() === '-1') return -1;
+  const n = /^\s*\d+\s*$/.test(t) ? Number(t) : 0;
+  if (n >= 1 && Number.isSafeInteger(n)) return n;
+  throw new UsageError(`${field}: expected -1 (one per CPU core) or a whole number ≥ 1, got '${t}'`, 'e.g. --processes 4 or --processes -1');
+};
+const logLevel = (t: string, field: string): LogLevelName =>
+  parseChoice(t.trim().toUpperCase() === 'WARN' ? 'WARNING' : t, field, ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const);
+
+/** The option table, in help order. Keyed by option so the compiler checks every field of CicadaOptions has one. */
+type OptionKey = keyof CicadaOptions;
+// Mapping over a key alias (not `keyof` inline) keeps every entry required, optional fields included.
+type SpecTable = { [K in OptionKey]: Spec<CicadaOptions[K]> };
+const specs: SpecTable = {
+  cicadafiles: list('-f, --cicadafile <file>', G.file, 'cicadafile(s) to load: a file, a comma list or a folder; repeatable (default: cicadafile.ts)', (items, field) => {
+    const files = splitList(items);
+    if (files.length === 0) throw new UsageError(`${field}: needs at least one file`, 'e.g. -f cicadafile.ts');
+    return files;
+  }),
+  config: value('--config <file>', G.file, `TOML config file; keys are long flag names (default: ./${DEFAULT_CONFIG_FILE} if present)`, text),
+  host: value('-H, --host <url>', G.common, 'base URL of the system under test, e.g. http://localhost:8080', parseHostUrl),
+  users: value('-u, --users <count>', G.common, 'peak number of concurrent users', (t, f) => parsePositiveInt(t, f, { min: 0 })),
+  spawnRate: value('-r, --spawn-rate <rate>', G.common, 'users started per second (may be fractional, > 0)', parseRate),
+  runTime: value('-t, --run-time <time>', G.common, 'stop after this long: 90, 30s, 5m, 1h30m (default: run until stopped)', positiveSpan),
+  list: flag('-l, --list', G.common, 'list the user classes and exit'),
+  requestTimeout: value('--request-timeout <time>', G.common, 'timeout of one request, in seconds or h/m/s units (default: 60)', positiveSpan),
+  webHost: value('--web-host <host>', G.web, 'interface the web UI binds to (default: 127.0.0.1)', text),
+  webPort: value('-P, --web-port <port>', G.web, 'port of the web UI (default: 8089)', parsePort),
+  headless: flag('--headless', G.web, 'no web UI: start at once and print stats to the terminal'),
+  autostart: flag('--autostart', G.web, 'start the test at once, keeping the web UI'),
+  autoquit: value('--autoquit <time>', G.web, 'quit this long after the run ends; needs --autostart', span),
+  tlsCert: value('--tls-cert <file>', G.web, 'certificate to serve the web UI over HTTPS', text),
+  tlsKey: value('--tls-key <file>', G.web, 'private key to serve the web UI over HTTPS', text),
+  master: flag('--master', G.master, 'run as master: workers connect and generate the load'),
+  masterBindHost: value('--master-bind-host <host>', G.master, 'interface the master binds to (default: 127.0.0.1)', text),
+  masterBindPort: value('--master-bind-port <port>', G.master, 'port the master listens on (default: 5557)', parsePort),
+  expectWorkers: value('--expect-workers <count>', G.master, 'with --headless/--autostart, wait for this many workers (default: 1)', (t, f) => parsePositiveInt(t, f, { min: 1 })),
+  expectWorkersMaxWait: value('--expect-workers-max-wait <time>', G.master, 'give up waiting for workers after this long (default: 0 = forever)', span),
+  worker: flag('--worker', G.worker, 'run as worker, connecting to a master'),
+  processes: value('--processes <n>', G.worker, 'start n worker processes (-1 = one per CPU core), plus a master unless --worker', processes),
+  masterHost: value('--master-host <host>', G.worker, 'master to connect to (default: 127.0.0.1)', text),
+  masterPort: value('--master-port <port>', G.worker, 'port of the master (default: 5557)', parsePort),
+  tags: list('-T, --tags <tag...>', G.tags, 'run only tasks with one of these tags (several values or a comma list)'),
+  excludeTags: list('-E, --exclude-tags <tag...>', G.tags, 'skip tasks with any of these tags'),
+  csv: value('--csv <prefix>', G.stats, 'write CSV files <prefix>_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv', text),
+  csvFullHistory: flag('--csv-full-history', G.stats, 'add every endpoint to the history CSV; needs --csv'),
+  printStats: flag('--print-stats', G.stats, 'print the stats table in the terminal during UI runs'),
+  onlySummary: flag('--only-summary', G.stats, 'print only the final summary, not periodic tables'),
+  resetStats: flag('--reset-stats', G.stats, 'reset stats when spawning is complete'),
+  html: value('--html <file>', G.stats, 'write an HTML report ({u}, {r}, {t} are replaced by users, rate, time)', text),
+  json: flag('--json', G.stats, 'print the final stats as JSON to stdout'),
+  jsonFile: value('--json-file <name>', G.stats, 'write the final stats to <name>.json', text),
+  loglevel: value('-L, --loglevel <level>', G.log, 'DEBUG, INFO, WARNING or ERROR, any case (default: INFO)', logLevel),
+  logfile: value('--logfile <file>', G.log, 'write the log to this file (default: stderr)', text),
+  showTaskRatio: flag('--show-task-ratio', G.other, 'print the task ratio of each user class and exit'),
+  exitCodeOnError: value('--exit-code-on-error <code>', G.other, 'exit code when failures or errors were recorded, 0-255 (default: 1)', (t, f) => parsePositiveInt(t, f, { min: 0, max: 255 })),
+  stopTimeout: value('-s, --stop-timeout <time>', G.other, 'let running tasks finish for this long when stopping (default: 0)', span),
+  equalWeights: flag('--equal-weights', G.other, 'ignore task weights: every task is equally likely'),
+  insecure: flag('--insecure', G.other, 'allow binding non-loopback interfaces without authentication (prints a warning)'),
+  userClasses: list('user-classes', G.other, 'user classes to run (default: all)', (items) => splitList(items, /[\s,]+/)),
+};
+
+const keys = Object.keys(specs) as (keyof CicadaOptions)[];
+
+/** `CICADA_<LONG_NAME>`: `spawn-rate` → `CICADA_SPAWN_RATE`. */
+export function envName(long: string): string {
+  return `CICADA_${long.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function cliField(spec: Spec<unknown>): string {
+  return spec.flags === undefined ? 'UserClass' : spec.flags.replace(/ <.*$/, '').replace(', ', '/');
+}
+
+/** The distributed-run flags (master/worker) parsed here but wired in a later release. */
+export const distributedFlags: readonly (keyof CicadaOptions)[] = [
+  'master', 'masterBindHost', 'masterBindPort', 'expectWorkers', 'expectWorkersMaxWait',
+  'worker', 'masterHost', 'masterPort', 'processes',
+];
+/** The web UI flags, for a caller that runs without the web UI. */
+export const webUiFlags: readonly (keyof CicadaOptions)[] = ['webHost', 'webPort', 'autostart', 'autoquit', 'tlsCert', 'tlsKey'];
+
+/**
+ * The flags among `which` (default: distributed ones and --tls-*) that the user set explicitly, as `--name`,
+ * so the caller can say they are not available instead of ignoring them. A switch set to false does not count.
+ */
+export function unavailableFlags(
+  options: CicadaOptions,
+  sources: OptionSources,
+  which: readonly (keyof CicadaOptions)[] = [...distributedFlags, 'tlsCert', 'tlsKey'],
+): string[] {
+  return which.filter((key) => sources[key] !== 'default' && options[key] !== false).map((key) => `--${specs[key].long}`);
+}
+
+const HELP_WIDTH = 100;
+const HELP_FOOTER = `
+Every flag also comes from the environment variable in brackets, CICADA_<NAME> (e.g. CICADA_SPAWN_RATE=5,
+CICADA_HEADLESS=true, CICADA_USER_CLASSES="Shopper Browser") and from a TOML config file
+(./${DEFAULT_CONFIG_FILE}, or --config FILE / CICADA_CONFIG) whose keys are the long flag names:
+  spawn-rate = 5
+  tags = ["checkout", "search"]
+  headless = true
+Precedence: defaults < config file < environment < command line.
+-T/-E take several values: put user class names before them, or use commas (-T a,b).
+
+Examples:
+  cicada -f cicadafile.ts --headless -u 100 -r 10 -t 5m -H http://localhost:8080
+  cicada demo -t 10s`;
+
+/** The options read from one command (root or subcommand): flag values the user typed, plus positional class names. */
+function cliValues(cmd: Command, classes: readonly string[]): Map<keyof CicadaOptions, RawValue> {
+  const values = new Map<keyof CicadaOptions, RawValue>();
+  for (const key of keys) {
+    const spec = specs[key];
+    if (spec.flags === undefined) continue;
+    const attribute = new Option(spec.flags).attributeName();
+    if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
+    const raw = cmd.getOptionValue(attribute) as unknown;
+    if (typeof raw === 'boolean' || typeof raw === 'string') values.set(key, raw);
+    else if (Array.isArray(raw)) values.set(key, raw.map(String));
+  }
+  if (classes.length > 0) values.set('userClasses', [...classes]);
+  return values;
+}
+
+/** Adds every run flag and the positional user classes to `cmd`. Subcommands that run a test reuse this. */
+function addRunFlags(cmd: Command): Command {
+  for (const key of keys) {
+    const spec = specs[key];
+    if (spec.flags === undefined) continue;
+    const option = new Option(spec.flags, `${spec.help} [${envName(spec.long)}]`).helpGroup(spec.group);
+    // Lists gather every occurrence: `-T a,b -T c` and `-f a.ts -f b.ts`; commas are split later.
+    if (spec.kind === 'list') option.argParser((item: string, previous: string[] | undefined) => [...(previous ?? []), item]);
+    cmd.addOption(option);
+  }
+  return cmd.argument('[UserClass...]', 'user classes to run (default: all) [CICADA_USER_CLASSES]')
+    .optionsGroup(G.other)
+    .helpOption('-h, --help', 'show this help and exit');
+}
+
+const allFlags = (): string[] => [...keys.flatMap((k) => (specs[k].flags === undefined ? [] : [`--${specs[k].long}`])), '--help', '--version'];
+
+function fromCommanderError(error: CommanderError, output: string): ParsedCommand {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return { command: 'help', text: output };
+  if (error.code === 'commander.unknownOption') {
+    const name = (/'([^']+)'/.exec(error.message)?.[1] ?? '').split('=')[0] ?? '';
+    const guess = didYouMean(name, allFlags());
+    throw new UsageError(`unknown option '${name}'`, guess !== undefined ? `did you mean ${guess}?` : 'run cicada --help to see every option');
+  }
+  if (error.code === 'commander.optionMissingArgument') {
+    const spec = keys.map((k) => specs[k]).find((sp) => sp.flags !== undefined && error.message.includes(`'${sp.flags}'`));
+    throw new UsageError(`${spec === undefined ? 'an option' : cliField(spec)} needs a value`, 'run cicada --help to see what each option takes');
+  }
+  throw new UsageError(error.message.replace(/^error:\s*/, ''), 'run cicada --help to see every option');
+}
+
+type Invocation = { command: 'run' | 'demo'; cli: Map<keyof CicadaOptions, RawValue> };
+
+/** Parses argv with commander, which neither prints nor exits: help text is returned, errors are thrown as UsageError. */
+function readCommandLine(argv: readonly string[]): Invocation | ParsedCommand {
+  let output = '';
+  let invocation: Invocation | undefined;
+  const write = (s: string): void => {
+    output += s;
+  };
+  const program = new Command('cicada')
+    .exitOverride()
+    .configureOutput({
+      writeOut: write, writeErr: write, outputError: () => undefined,
+      getOutHelpWidth: () => HELP_WIDTH, getErrHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false, getErrHasColors: () => false,
+    })
+    .showSuggestionAfterError(false)
+    // Flags after a subcommand belong to it (`cicada demo -t 10s`); flags before it to the root.
+    .enablePositionalOptions()
+    .usage('[options] [UserClass...]')
+    .description('Load testing in TypeScript: run the user classes of a cicadafile against a host.')
+    .helpCommand('help [command]', 'show help for a command');
+  addRunFlags(program).addOption(new Option('-V, --version', 'print the version and exit').helpGroup(G.other));
+  program.addHelpText('after', HELP_FOOTER);
+  program.action((classes: string[]) => {
+    const first = classes[0];
+    const typo = first !== undefined && /^[a-z-]+$/.test(first) ? didYouMean(first, subcommands) : undefined;
+    if (typo !== undefined) throw new UsageError(`unknown command '${first}'`, `did you mean 'cicada ${typo}'? (user class names are usually capitalised)`);
+    invocation = { command: 'run', cli: cliValues(program, classes) };
+  });
+
+  // Subcommands. Each is added here; ones that do not run a test (`secret`, `hash-password`) get their own flags.
+  const demo = addRunFlags(program.command('demo').description('run a short test against the embedded demo target (flags override its defaults)'));
+  demo.action((classes: string[]) => {
+    invocation = { command: 'demo', cli: new Map([...cliValues(program, []), ...cliValues(demo, classes)]) };
+  });
+
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return fromCommanderError(error, output);
+    throw error;
+  }
+  if (program.getOptionValue('version') === true) return { command: 'version' };
+  if (invocation === undefined) throw new UsageError('no command was run', 'run cicada --help');
+  return invocation;
+}
+const subcommands = ['demo'];
+
+/** Parses `raw` into `options[key]` (typed per key through the spec table). */
+function assign<K extends keyof CicadaOptions>(options: CicadaOptions, key: K, raw: RawValue, field: string): void {
+  const spec: Spec<CicadaOptions[K]> = specs[key];
+  options[key] = spec.parse(raw, field);
+}
+
+async function loadConfig(cli: Map<keyof CicadaOptions, RawValue>, env: Record<string, string | undefined>, cwd: string): Promise<ConfigFile | undefined> {
+  const fromCli = cli.get('config');
+  const fromEnv = env[envName('config')];
+  const explicit = typeof fromCli === 'string'
+    ? { file: text(fromCli, '--config'), from: '--config' }
+    : fromEnv !== undefined && fromEnv !== '' ? { file: fromEnv, from: envName('config') } : undefined;
+  const file = await findConfigFile(cwd, explicit);
+  if (file === undefined) return undefined;
+  const config = await readConfigFile(file, cwd);
+  if ('config' in config.values) {
+    throw new UsageError(`${config.display}: a config file cannot name another config file (key 'config')`, 'remove the key; use --config on the command line');
+  }
+  checkConfigKeys(config, keys.filter((k) => k !== 'config').map((k) => specs[k].long));
+  return config;
+}
+
+/** Applies defaults < config file < environment < command line; every layer present is validated, even if overridden. */
+async function resolve(cli: Map<keyof CicadaOptions, RawValue>, env: Record<string, string | undefined>, cwd: string): Promise<{ options: CicadaOptions; sources: OptionSources; config: ConfigFile | undefined }> {
+  const options = defaultOptions();
+  const sources = Object.fromEntries(keys.map((k) => [k, 'default'])) as OptionSources;
+  const config = await loadConfig(cli, env, cwd);
+  for (const key of keys) {
+    const spec = specs[key];
+    if (config !== undefined && spec.long in config.values) {
+      const field = `${config.display}: key '${spec.long}'`;
+      assign(options, key, configValueToRaw(config.values[spec.long], spec.kind, field), field);
+      sources[key] = 'config';
+    }
+    const name = envName(spec.long);
+    const fromEnv = env[name];
+    // An empty variable counts as unset: `CICADA_USERS=` in an env file should not fail the run.
+    if (fromEnv !== undefined && fromEnv !== '') {
+      const field = `${name}=${fromEnv}`;
+      assign(options, key, spec.kind === 'flag' ? parseBoolean(fromEnv, field) : spec.kind === 'list' ? [fromEnv] : fromEnv, field);
+      sources[key] = 'env';
+    }
+    const fromCli = cli.get(key);
+    if (fromCli !== undefined) {
+      assign(options, key, fromCli, cliField(spec));
+      sources[key] = 'cli';
+    }
+  }
+  // Whoever named it, `config` ends up as the absolute path of the file actually read.
+  if (config !== undefined) options.config = config.path;
+  return { options, sources, config };
+}
+
+/** Rules between options, named with where each value came from. */
+function checkCombinations(options: CicadaOptions, sources: OptionSources, config: ConfigFile | undefined): void {
+  const named = (key: keyof CicadaOptions): string => {
+    const where = sources[key] === 'env' ? ` (from ${envName(specs[key].long)})` : sources[key] === 'config' ? ` (from ${config?.display ?? 'the config file'})` : '';
+    return `--${specs[key].long}${where}`;
+  };
+  if (options.csvFullHistory && options.csv === undefined) {
+    throw new UsageError(`${named('csvFullHistory')} needs --csv`, 'add --csv PREFIX (e.g. --csv results), or drop --csv-full-history');
+  }
+  if (options.autoquit !== undefined && !options.autostart) {
+    throw new UsageError(`${named('autoquit')} only works together with --autostart`, 'add --autostart (with --headless Cicada quits by itself when the run ends)');
+  }
+  if (options.master && options.worker) {
+    throw new UsageError(`${named('master')} and ${named('worker')} cannot be used together`, 'start the master and the workers as separate commands, or use --processes');
+  }
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    const given = options.tlsCert === undefined ? named('tlsKey') : named('tlsCert');
+    throw new UsageError(`${given} needs both --tls-cert and --tls-key`, 'give the certificate and its private key');
+  }
+}
+
+/**
+ * Reads the command line `argv` (without node and script), CICADA_* variables from `env` and the config file
+ * found from `cwd`, and returns what to do. Throws UsageError (exit 2) with a hint for anything invalid.
+ */
+export async function parseOptions(argv: string[], env: Record<string, string | undefined>, cwd: string): Promise<ParsedCommand> {
+  const read = readCommandLine(argv);
+  if (!('cli' in read)) return read;
+  const { options, sources, config } = await resolve(read.cli, env, cwd);
+  checkCombinations(options, sources, config);
+  return { command: read.command, options, sources };
+}

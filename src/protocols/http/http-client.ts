@@ -1,0 +1,319 @@
+// The per-user HTTP client: undici connections per origin, cookies, redirects, and one request event per call.
+import type { Dispatcher } from 'undici';
+import { UserStopped } from '../../core/control-flow.ts';
+import type { ClientDefaults } from '../../core/environment.ts';
+import type { Events, RequestEvent } from '../../core/events.ts';
+import { Connections } from './connections.ts';
+import { CookieJar } from './cookie-jar.ts';
+import { Exchange, isRedirect, type ExchangeRequest } from './exchange.ts';
+import {
+  HttpRequestError,
+  httpStatusError,
+  normaliseError,
+  tooManyRedirectsError,
+  validationError,
+} from './normalise-error.ts';
+import { BaseUrl, defaultName, redirectTarget, urlOf, type Query, type Target } from './request-target.ts';
+import { HttpResponse } from './response.ts';
+
+/** Request headers: names are case-insensitive; undefined values are left out. */
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/**
+ * Options of one request. All are optional.
+ * @example
+ * ```ts
+ * await this.client.get(`/items/${id}`, { name: '/items/[id]', query: { full: true }, timeoutMs: 2000 });
+ * ```
+ */
+export interface HttpRequestOptions {
+  /** The name statistics group by, e.g. `/items/[id]`. Default: the path without its query string. */
+  name?: string;
+  headers?: RequestHeaders;
+  /** A value sent as JSON; sets `content-type: application/json` unless you set one. */
+  json?: unknown;
+  /** A raw body. Ignored when `json` is given. */
+  body?: string | Buffer | Uint8Array;
+  /** Appended as a query string, e.g. `{ page: 2, tag: ['a', 'b'] }`. */
+  query?: Query;
+  /** Whole-request timeout in ms, redirects included. Default: the run's `timeoutMs`. */
+  timeoutMs?: number;
+  /**
+   * Checks a response that arrived without transport or status failure. Return `true` to accept,
+   * `false` to fail with `validation failed`, or a string to fail with that message.
+   */
+  validate?: (response: HttpResponse) => boolean | string;
+  /** Follow 301/302/303/307/308 redirects (default true). Otherwise the 3xx response is returned as is. */
+  allowRedirects?: boolean;
+  /** Statuses of 400 or more that count as success for this request, e.g. `[404]` for a delete that may miss. */
+  okStatuses?: readonly number[];
+}
+
+/**
+ * How to build an HttpClient (HttpUser does it for you).
+ * @example
+ * ```ts
+ * new HttpClient({ baseUrl: 'http://127.0.0.1:8080', events, signal, defaults: defaultClientDefaults, dispatcher: new Agent() });
+ * ```
+ */
+export interface HttpClientOptions {
+  /** Absolute http(s) URL that relative paths are joined to. */
+  baseUrl: string;
+  /** Where every request is reported (`events.request`). */
+  events: Events;
+  /** Aborted when the run stops: no new request is sent after that. */
+  signal: AbortSignal;
+  defaults: ClientDefaults;
+  /** Extra context for every request event (the user's `context()`). */
+  context?: () => Record<string, unknown> | undefined;
+  /**
+   * A dispatcher shared by many clients (e.g. an undici `Agent`) for raw throughput. The client
+   * does not close it. Default: the client opens its own connections, like a browser per user.
+   */
+  dispatcher?: Dispatcher;
+}
+
+const noOptions: HttpRequestOptions = Object.freeze({});
+
+/**
+ * Sends HTTP requests for one user and reports each to `events.request` exactly once (redirect
+ * chains included, as one request). It never throws for HTTP failures — check `res.ok` — but throws
+ * `UserStopped` when the run is stopping before a request is sent. A request already sent is
+ * never aborted by the stop signal: it completes (within its timeout) and is recorded.
+ * @example
+ * ```ts
+ * const client = new HttpClient({ baseUrl: 'http://127.0.0.1:8080', events, signal, defaults: defaultClientDefaults });
+ * const res = await client.post('/cart', { json: { id: 1 }, validate: (r) => r.status === 201 || 'expected 201' });
+ * await client.close();
+ * ```
+ */
+export class HttpClient {
+  /** Headers sent with every request (lower-case names). Set e.g. `authorization` after a login. */
+  readonly headers: Record<string, string> = { 'user-agent': 'cicada', accept: '*/*' };
+  /** This user's cookies. */
+  readonly cookies = new CookieJar();
+  readonly baseUrl: string;
+
+  private readonly base: BaseUrl;
+  private readonly events: Events;
+  private readonly signal: AbortSignal;
+  private readonly defaults: ClientDefaults;
+  private readonly contextOf: (() => Record<string, unknown> | undefined) | undefined;
+  private readonly connections: Connections;
+
+  /** Throws a TypeError when `baseUrl` is not an absolute http(s) URL. */
+  constructor(options: HttpClientOptions) {
+    this.baseUrl = options.baseUrl;
+    this.base = new BaseUrl(options.baseUrl);
+    this.events = options.events;
+    this.signal = options.signal;
+    this.defaults = options.defaults;
+    this.contextOf = options.context;
+    this.connections = new Connections(this.base.origin, options.defaults, options.dispatcher);
+  }
+
+  /** Sends a GET. @example `await this.client.get('/items', { query: { page: 2 } })` */
+  get(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('GET', path, options);
+  }
+
+  /** Sends a POST. @example `await this.client.post('/login', { json: { name: 'ann' } })` */
+  post(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('POST', path, options);
+  }
+
+  /** Sends a PUT. @example `await this.client.put('/items/1', { json: { qty: 2 }, name: '/items/[id]' })` */
+  put(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PUT', path, options);
+  }
+
+  /** Sends a PATCH. @example `await this.client.patch('/items/1', { json: { qty: 3 } })` */
+  patch(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PATCH', path, options);
+  }
+
+  /** Sends a DELETE. @example `await this.client.delete('/items/1', { okStatuses: [404] })` */
+  delete(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('DELETE', path, options);
+  }
+
+  /** Sends a HEAD. @example `await this.client.head('/health')` */
+  head(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('HEAD', path, options);
+  }
+
+  /** Sends an OPTIONS. @example `await this.client.options('/items')` */
+  options(path: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('OPTIONS', path, options);
+  }
+
+  /**
+   * Sends a request with any method. `path` is joined to the base URL, or is an absolute URL.
+   * @example
+   * ```ts
+   * const res = await this.client.request('PURGE', '/cache', { name: 'purge' });
+   * ```
+   */
+  async request(method: string, path: string, options: HttpRequestOptions = noOptions): Promise<HttpResponse> {
+    if (this.signal.aborted) throw new UserStopped();
+    const name = options.name ?? defaultName(path);
+    const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs;
+    const context = this.contextOf?.();
+    const startTime = Date.now();
+    const started = performance.now();
+    const deadline = started + timeoutMs;
+
+    let target: Target;
+    try {
+      target = this.base.resolve(path, options.query);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return this.record(method, name, path, new HttpResponse(method, name, 0, undefined, path, undefined, 0, 0,
+        new HttpRequestError('INVALID_URL', message)), startTime, context, options);
+    }
+    const hop = this.prepare(method, target, options);
+    const followRedirects = options.allowRedirects !== false;
+    const maxRedirects = this.defaults.maxRedirects;
+    let redirects = 0;
+    const cookieHeader = hop.headers.cookie;
+    const userCookie = Array.isArray(cookieHeader) ? cookieHeader.join('; ') : cookieHeader;
+    let exchange: Exchange;
+    for (;;) {
+      hop.headers = this.withCookies(hop.headers, target, userCookie);
+      exchange = await new Exchange(this.defaults.maxBodyBytes, deadline - performance.now(), timeoutMs, followRedirects)
+        .start(this.connections.for(target.origin), hop);
+      if (exchange.error !== null || !followRedirects || !isRedirect(exchange.status)) break;
+      const headers = exchange.headers!;
+      this.cookies.storeFromResponse(headers['set-cookie'], target);
+      const location = headers.location;
+      const next = typeof location === 'string' ? redirectTarget(location, target) : undefined;
+      if (next === undefined) break;
+      if (redirects === maxRedirects) {
+        exchange.error = tooManyRedirectsError(maxRedirects);
+        break;
+      }
+      redirects++;
+      this.redirect(hop, exchange.status, target, next);
+      target = next;
+    }
+
+    const headers = exchange.headers;
+    if (headers !== undefined && exchange.error === null) this.cookies.storeFromResponse(headers['set-cookie'], target);
+    const error = exchange.error === null ? null : normaliseError(exchange.error, { timeoutMs, connectTimeoutMs: this.defaults.connectTimeoutMs });
+    const response = new HttpResponse(method, name, exchange.status, headers, urlOf(target), exchange.keptBody(),
+      exchange.bytesRead, exchange.endedAt - started, error);
+    return this.record(method, name, response.url, response, startTime, context, options);
+  }
+
+  /** Closes this client's own connections (a shared dispatcher stays open). Later requests fail with `client closed`. */
+  async close(): Promise<void> {
+    await this.connections.close();
+  }
+
+  /** Builds the first hop: method, body and the headers it needs beyond the client's defaults. */
+  private prepare(method: string, target: Target, options: HttpRequestOptions): ExchangeRequest {
+    let body: string | Buffer | Uint8Array | undefined = options.body;
+    let headers: RequestHeaders = this.headers;
+    const extra = options.headers;
+    if (extra !== undefined || options.json !== undefined) {
+      // Own copy with lower-case names, so the per-request headers override the defaults by name.
+      headers = {};
+      for (const key in this.headers) headers[key.toLowerCase()] = this.headers[key];
+      if (extra !== undefined) {
+        for (const key in extra) {
+          const value = extra[key];
+          if (value !== undefined) headers[key.toLowerCase()] = value;
+        }
+      }
+      if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        headers['content-type'] ??= 'application/json';
+      }
+    }
+    return { origin: target.origin, path: target.path, method, headers, body };
+  }
+
+  /**
+   * Adds the jar's cookies for `target` to the headers (copying the shared defaults first).
+   * `userCookie` is the Cookie header the user set, kept in front of the jar's cookies on every hop.
+   */
+  private withCookies(headers: RequestHeaders, target: Target, userCookie: string | undefined): RequestHeaders {
+    const jarCookies = this.cookies.headerFor(target);
+    if (jarCookies === undefined && headers === this.headers) return headers;
+    const own = this.ownHeaders(headers);
+    if (jarCookies === undefined) {
+      if (userCookie === undefined) delete own.cookie;
+      else own.cookie = userCookie;
+    } else {
+      own.cookie = userCookie === undefined ? jarCookies : userCookie + '; ' + jarCookies;
+    }
+    return own;
+  }
+
+  /** Turns `hop` into the next hop of a redirect (fetch spec rules for method and body). */
+  private redirect(hop: ExchangeRequest, status: number, from: Target, to: Target): void {
+    if (((status === 301 || status === 302) && hop.method === 'POST') || (status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD')) {
+      hop.method = 'GET';
+      hop.body = undefined;
+      if (hop.headers['content-type'] !== undefined || hop.headers['content-length'] !== undefined) {
+        hop.headers = this.ownHeaders(hop.headers);
+        delete hop.headers['content-type'];
+        delete hop.headers['content-length'];
+      }
+    }
+    if (to.origin !== from.origin && hop.headers.authorization !== undefined) {
+      // Credentials meant for one origin are not sent to another (as browsers and requests do).
+      hop.headers = this.ownHeaders(hop.headers);
+      delete hop.headers.authorization;
+    }
+    hop.origin = to.origin;
+    hop.path = to.path;
+  }
+
+  /** `headers`, or a copy of it when it is the client's shared defaults (which must not change). */
+  private ownHeaders(headers: RequestHeaders): RequestHeaders {
+    return headers === this.headers ? { ...headers } : headers;
+  }
+
+  /** Validates, fires the request event and returns the response. */
+  private record(
+    method: string,
+    name: string,
+    url: string,
+    response: HttpResponse,
+    startTime: number,
+    context: Record<string, unknown> | undefined,
+    options: HttpRequestOptions,
+  ): HttpResponse {
+    if (response.error === null) response.error = this.judge(response, options);
+    const event: RequestEvent = {
+      requestType: method,
+      name,
+      responseTime: response.elapsedMs,
+      responseLength: response.contentLength,
+      error: response.error,
+      startTime,
+      url,
+      response,
+    };
+    if (context !== undefined) event.context = context;
+    this.events.request.fire(event);
+    return response;
+  }
+
+  /** The failure a response that arrived stands for: its status, or what `validate` says. */
+  private judge(response: HttpResponse, options: HttpRequestOptions): HttpRequestError | null {
+    const status = response.status;
+    if (status >= 400 && options.okStatuses?.includes(status) !== true) return httpStatusError(status);
+    const validate = options.validate;
+    if (validate === undefined) return null;
+    let verdict: boolean | string;
+    try {
+      verdict = validate(response);
+    } catch (error) {
+      return validationError(error instanceof Error ? error.message : String(error));
+    }
+    if (verdict === true) return null;
+    return validationError(typeof verdict === 'string' ? verdict : undefined);
+  }
+}
