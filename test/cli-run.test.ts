@@ -90,4 +90,13 @@ describe('a headless run', () => {
       await own.close();
     }
   });
+
+  it('writes per-name history rows with --csv-full-history and honours --exit-code-on-error', async () => {
+    const prefix = path.join(dir, 'full');
+    const result = await runCli(['-f', fixture('counting.ts'), '-H', target.url, '-u', '2', '-r', '10', '-t', '2s', '--headless', '--only-summary', '--csv', prefix, '--csv-full-history', '--exit-code-on-error', '7']);
+    assert.equal(result.code, 7, result.stderr);
+    const history = parseCsv(await readFile(`${prefix}_stats_history.csv`, 'utf8'));
+    const names = new Set(history.slice(1).map((r) => r[3]));
+    assert.ok(names.has('Aggregated') && names.has('/fast'), `history names: ${[...names].join(', ')}`);
+  });
 });

@@ -65,7 +65,8 @@ async function demo(options: CicadaOptions, sources: Record<string, string>, log
   };
   try {
     const code = await run(demoOptions, sources, logger);
-    process.stdout.write(`\nDemo finished. Open the report: ${path.resolve(demoOptions.html!)}\n`);
+    // With --json, stdout carries only the JSON document.
+    (options.json ? process.stderr : process.stdout).write(`\nDemo finished. Open the report: ${path.resolve(demoOptions.html!)}\n`);
     // The demo target has a small error rate on purpose: failures there are expected.
     return code === demoOptions.exitCodeOnError ? ExitCode.ok : code;
   } finally {

@@ -171,19 +171,6 @@ describe('parseOptions: help, version and demo', () => {
     }
   });
 
-  it('prints nothing itself: help comes back as text', async () => {
-    const writes: string[] = [];
-    const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => writes.push(String(chunk)) > 0) as typeof process.stdout.write;
-    try {
-      await parseOptions(['-h'], {}, empty);
-      await parseOptions(['--uesrs'], {}, empty).catch(() => undefined);
-    } finally {
-      process.stdout.write = original;
-    }
-    assert.deepEqual(writes, []);
-  });
-
   it('returns the demo help for demo --help and help demo', async () => {
     for (const argv of [['demo', '--help'], ['help', 'demo']]) {
       const parsed: ParsedCommand = await parseOptions(argv, {}, empty);

@@ -4,7 +4,6 @@ import { UsageError } from '../core/errors.ts';
 import { checkConfigKeys, configValueToRaw, DEFAULT_CONFIG_FILE, findConfigFile, readConfigFile, type ConfigFile, type RawValue, type ValueKind } from './config-file.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList } from './parse-values.ts';
-import { cicadaVersion } from './version.ts';
 
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
@@ -273,6 +272,9 @@ function fromCommanderError(error: CommanderError, output: string): ParsedComman
   throw new UsageError(error.message.replace(/^error:\s*/, ''), 'run cicada --help to see every option');
 }
 
+/** Subcommand names, for the typo check on the first positional argument. */
+const subcommands = ['demo'];
+
 type Invocation = { command: 'run' | 'demo'; cli: Map<keyof CicadaOptions, RawValue> };
 
 /** Parses argv with commander, which neither prints nor exits: help text is returned, errors are thrown as UsageError. */
@@ -319,7 +321,6 @@ function readCommandLine(argv: readonly string[]): Invocation | ParsedCommand {
   if (invocation === undefined) throw new UsageError('no command was run', 'run cicada --help');
   return invocation;
 }
-const subcommands = ['demo'];
 
 /** Parses `raw` into `options[key]` (typed per key through the spec table). */
 function assign<K extends keyof CicadaOptions>(options: CicadaOptions, key: K, raw: RawValue, field: string): void {

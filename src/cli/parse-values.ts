@@ -8,9 +8,28 @@ import { UsageError } from '../core/errors.ts';
 export const MAX_TIME_SPAN_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 const TIME_SPAN_HINT = 'use seconds or h/m/s units, e.g. 90, 30s, 5m, 1h30m, 1h20m30s';
-const DECIMAL = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
-// Each unit at most once, in order: `1h30m`, `90s`, `2h5s`; fractions allowed (`1.5m`).
-const UNITS = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/i;
+const DECIMAL = /^\d*\.?\d+$/;
+// One `<number><unit>` part; the parser walks the text part by part (sticky), so no nested quantifiers.
+const PART = /(\d*\.?\d+)([hms])/iy;
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 };
+
+/** Seconds in `1h30m`-style text, or undefined when the text is not units in h, m, s order (each at most once). */
+function unitSeconds(text: string): number | undefined {
+  if (text === '') return undefined;
+  PART.lastIndex = 0;
+  let total = 0;
+  let lastRank = -1;
+  while (PART.lastIndex < text.length) {
+    const match = PART.exec(text);
+    if (match === null) return undefined;
+    const unit = (match[2] ?? '').toLowerCase();
+    const rank = 'hms'.indexOf(unit);
+    if (rank <= lastRank) return undefined;
+    lastRank = rank;
+    total += Number(match[1]) * (UNIT_SECONDS[unit] ?? Number.NaN);
+  }
+  return total;
+}
 
 function quote(text: string): string {
   return `'${text}'`;
@@ -26,12 +45,11 @@ export function parseTimeSpan(text: string, field = 'time span'): number {
   if (DECIMAL.test(trimmed)) {
     seconds = Number(trimmed);
   } else {
-    const match = UNITS.exec(trimmed);
-    if (trimmed === '' || match === null) {
+    const parsed = unitSeconds(trimmed);
+    if (parsed === undefined) {
       throw new UsageError(`${field}: ${quote(text)} is not a time span (expected a number of seconds or h/m/s units)`, TIME_SPAN_HINT);
     }
-    const [, h, m, s] = match;
-    seconds = Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);
+    seconds = parsed;
   }
   if (!Number.isFinite(seconds) || seconds > MAX_TIME_SPAN_SECONDS) {
     throw new UsageError(

@@ -10,7 +10,7 @@ import { ConsoleReporter } from '../exporters/console.ts';
 import { CsvWriter } from '../exporters/csv.ts';
 import { htmlReport } from '../exporters/html.ts';
 import { jsonReport } from '../exporters/json.ts';
-import type { ReportData } from '../exporters/report-data.ts';
+import { entryKey, type ReportData } from '../exporters/report-data.ts';
 import { events } from '../index.ts';
 import { LocalRunner } from '../runners/local-runner.ts';
 import { RequestStats } from '../stats/request-stats.ts';
@@ -63,6 +63,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     runner: undefined,
   };
   const stats = new RequestStats({
+    // Per-entry current percentiles cost two histogram copies per name: only --csv-full-history needs them.
+    entryWindows: options.csvFullHistory,
     onNameCapReached: (name) => logger.warning(`more than 500 distinct request names; '${name}' and later new names are grouped as '(other)'. Use the name option to group dynamic URLs`),
   });
   const detach = stats.attach(events);
@@ -86,7 +88,12 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     cicadaVersion,
     taskRatios: taskRatios(selection.classes, selection.plan, options.equalWeights),
   };
-  const report = (): ReportData => buildReportData(runner, context);
+  const report = (): ReportData => {
+    const data = buildReportData(runner, context);
+    if (!options.csvFullHistory) return data;
+    const current = Object.fromEntries(stats.currentEntryPercentiles().map((e) => [entryKey(e.method, e.name), e.percentiles]));
+    return { ...data, currentPercentiles: current };
+  };
 
   const csv = options.csv !== undefined ? new CsvWriter({ prefix: options.csv, fullHistory: options.csvFullHistory }) : undefined;
   await csv?.open();
@@ -132,7 +139,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   events.init.fire({ environment });
   if (shape) {
     logger.info(`starting LoadShape ${shape.constructor.name}`);
-    runner.startShape();
+    runner.startShape(options.runTime);
   } else {
     const users = options.users ?? 1;
     const spawnRate = options.spawnRate ?? 1;
@@ -145,7 +152,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   process.off('SIGTERM', onSignal);
   detach();
 
-  const data: ReportData = { ...report(), meta: { ...report().meta, endTime: Date.now() } };
+  const data = report();
   console.printSummary(data);
   if (csv) {
     await csv.appendHistory(data, Math.floor(Date.now() / 1000));

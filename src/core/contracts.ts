@@ -21,8 +21,8 @@ export interface RunnerControl<S = unknown> {
   readonly state: RunnerState;
   /** Starts a run, or changes the target of a running one (up or down) at the given rate. */
   start(request: StartRequest): void;
-  /** Runs the cicadafile's LoadShape instead of a fixed count. Throws when there is none. */
-  startShape(): void;
+  /** Runs the cicadafile's LoadShape instead of a fixed count, optionally capped at `runTime` seconds. Throws when there is none. */
+  startShape(runTime?: number): void;
   /** Stops the run gracefully; resolves once every user has ended and final stats are in. */
   stop(): Promise<void>;
   /** Users alive now. */

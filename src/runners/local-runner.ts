@@ -114,12 +114,13 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.rampTo(userCount, spawnRate);
   }
 
-  startShape(): void {
+  startShape(runTime?: number): void {
     const shape = this.options.shape;
     if (!shape) throw new UsageError('this cicadafile defines no LoadShape');
     if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start a shape while ${this.state}`);
     this.begin();
     shape.attach(this, () => this.clock.now());
+    this.setRunTime(runTime);
     this.shapeLast = '';
     this.applyShape();
   }

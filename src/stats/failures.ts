@@ -28,9 +28,9 @@ export class ErrorTable {
 
   log(method: string, name: string, message: string, nowSec: number): void {
     let byName = this.byMethod.get(method);
-    if (byName === undefined) this.byMethod.set(method, (byName = new Map()));
+    if (byName === undefined) this.byMethod.set(method, (byName = new Map<string, Map<string, ErrorSnapshot>>()));
     let byMessage = byName.get(name);
-    if (byMessage === undefined) byName.set(name, (byMessage = new Map()));
+    if (byMessage === undefined) byName.set(name, (byMessage = new Map<string, ErrorSnapshot>()));
     let error = normaliseErrorMessage(message);
     let row = byMessage.get(error);
     if (row === undefined && this.distinct >= this.limit) {

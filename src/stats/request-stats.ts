@@ -207,7 +207,7 @@ export class RequestStats {
   /** The entry for (method, name), created on first use; `(other)` once the name cap is reached. */
   private entry(method: string, name: string, countOverflow: boolean): StatsEntry {
     let byName = this.entries.get(method);
-    if (byName === undefined) this.entries.set(method, (byName = new Map()));
+    if (byName === undefined) this.entries.set(method, (byName = new Map<string, StatsEntry>()));
     const found = byName.get(name);
     if (found !== undefined) return found;
     if (this.distinctNames < this.maxNames) {
