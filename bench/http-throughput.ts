@@ -81,7 +81,8 @@ const locust: Tool = {
   available: existsSync('/usr/bin/python3') && succeeds('/usr/bin/python3 -c "import locust"'),
   measure: async () => {
     const r = await run('taskset', ['-c', '1', '/usr/bin/python3', '-m', 'locust', '-f', 'bench/fixtures/locustfile.py', '--headless', '-u', String(USERS), '-r', '1000', '-t', `${SECONDS}s`, '-H', URL_, '--only-summary']);
-    const line = (r.stdout + r.stderr).split('\n').reverse().find((l) => /^\s*Aggregated\s+\d/.test(l));
+    // The first Aggregated row is the stats table's (# reqs); the percentile table's comes later.
+    const line = (r.stdout + r.stderr).split('\n').find((l) => /^\s*Aggregated\s+\d/.test(l));
     return Number(/Aggregated\s+(\d+)/.exec(line ?? '')?.[1] ?? NaN) / SECONDS;
   },
 };

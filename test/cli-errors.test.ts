@@ -43,3 +43,23 @@ describe('listing', { concurrency: 2 }, () => {
     assert.match(result.stdout, /100\.0%\s+slow/);
   });
 });
+
+describe('report paths', { concurrency: 2 }, () => {
+  it('an unwritable --html path fails before the run starts', async () => {
+    const started = Date.now();
+    const result = await runCli(['-f', fixture('tagged.ts'), ...H, '--headless', '-t', '30s', '--html', fixture('tagged.ts') + '/report.html']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--html .*tagged\.ts\/report\.html: the folder .*tagged\.ts is not writable/);
+    assert.ok(Date.now() - started < 15_000, 'it did not run for 30 s first');
+  });
+  it('an unwritable --csv prefix fails before the run starts', async () => {
+    const result = await runCli(['-f', fixture('tagged.ts'), ...H, '--headless', '-t', '30s', '--csv', fixture('tagged.ts') + '/run']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /cannot write the CSV folder at ".*tagged\.ts"/);
+  });
+  it('a static host that is not http(s) is refused up front', async () => {
+    const result = await runCli(['-f', fixture('ftp-host.ts'), '--headless']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /FtpUser\.host/);
+  });
+});

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import { didYouMean as suggest } from './did-you-mean.ts';
+import { parseHostUrl } from './parse-values.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 
 export interface Selection {
@@ -70,12 +71,14 @@ export function selectClasses(loaded: LoadedCicadafiles, options: SelectionOptio
   return { classes, plan };
 }
 
-/** Fails fast when an HttpUser class has no host from -H nor a static host. */
+/** Fails fast when an HttpUser class has no host from -H nor a valid static host. */
 export function checkHosts(classes: ReadonlyMap<string, UserClass>, host: string | undefined, isHttpUser: (cls: UserClass) => boolean): void {
   if (host !== undefined) return;
   for (const [name, cls] of classes) {
-    if (isHttpUser(cls) && !cls.host) {
+    if (!isHttpUser(cls)) continue;
+    if (!cls.host) {
       throw new UsageError(`${name} has no host to send requests to`, `pass -H/--host http://127.0.0.1:8080, or set \`static host = '…'\` on ${name}`);
     }
+    parseHostUrl(cls.host, `${name}.host`);
   }
 }

@@ -1,5 +1,6 @@
 // A headless run from start to exit code: live view, signals, reports.
-import { writeFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -40,6 +41,17 @@ export function expandReportName(name: string, options: CicadaOptions): string {
     .replaceAll('{u}', String(options.users ?? 1))
     .replaceAll('{r}', String(options.spawnRate ?? 1))
     .replaceAll('{t}', String(options.runTime ?? 0));
+}
+
+/** Fails before the run, not after it, when a report could not be written (results would be lost). */
+async function checkWritable(file: string, flag: string): Promise<void> {
+  const folder = path.dirname(path.resolve(file));
+  try {
+    await mkdir(folder, { recursive: true });
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${flag} ${file}: the folder ${folder} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'choose a path in a folder you can write to');
+  }
 }
 
 async function writeReportFile(file: string, content: string): Promise<void> {
@@ -95,6 +107,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     return { ...data, currentPercentiles: current };
   };
 
+  if (options.html !== undefined) await checkWritable(expandReportName(options.html, options), '--html');
+  if (options.jsonFile !== undefined) await checkWritable(`${expandReportName(options.jsonFile, options)}.json`, '--json-file');
   const csv = options.csv !== undefined ? new CsvWriter({ prefix: options.csv, fullHistory: options.csvFullHistory }) : undefined;
   await csv?.open();
 

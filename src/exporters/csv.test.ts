@@ -197,7 +197,7 @@ describe('CsvWriter', () => {
         assert.equal(err.code, 'CICADA_ERR_REPORT_WRITE');
         assert.equal(err.exitCode, 2);
         assert.match(err.message, /not-a-dir/);
-        assert.match(err.message, /writable/);
+        assert.match(err.hint ?? "", /writable/);
         return true;
       });
     });

@@ -7,7 +7,7 @@ export class ReportWriteError extends CicadaError {
   constructor(path: string, what: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const hint = 'choose a writable location (e.g. `--csv results/run` or `--html report.html`) or fix the folder permissions';
-    super('CICADA_ERR_REPORT_WRITE', `cannot write ${what} at "${path}": ${reason}; ${hint}`, {
+    super('CICADA_ERR_REPORT_WRITE', `cannot write ${what} at "${path}": ${reason}`, {
       hint,
       exitCode: ExitCode.usage,
       cause,
