@@ -60,7 +60,8 @@ describe('a headless run', () => {
   });
 
   it('measures known delays: the median of a 50 ms endpoint is between 50 and 70 ms', async () => {
-    const result = await runCli(['-f', fixture('counting.ts'), '-H', target.url, '-u', '2', '-r', '10', '-t', '2s', '--headless', '--json', '--only-summary', 'Slow']);
+    const prefix = path.join(dir, 'delays');
+    const result = await runCli(['-f', fixture('counting.ts'), '-H', target.url, '-u', '2', '-r', '10', '-t', '2s', '--headless', '--json', '--only-summary', '--csv', prefix, 'Slow']);
     const entries = JSON.parse(result.stdout) as { name: string; num_requests: number; min_response_time: number; max_response_time: number; total_response_time: number }[];
     const slow = entries.find((e) => e.name === '/delay/50')!;
     assert.ok(slow.num_requests > 5);
@@ -68,6 +69,12 @@ describe('a headless run', () => {
     const mean = slow.total_response_time / slow.num_requests;
     assert.ok(mean >= 50 && mean < 70, `mean ${mean}`);
     assert.equal(entries.some((e) => e.name === '/fast'), false, 'only the Slow class ran');
+    const rows = parseCsv(await readFile(`${prefix}_stats.csv`, 'utf8'));
+    const row = rows.find((r) => r[1] === '/delay/50')!;
+    const column = (label: string): number => Number(row[rows[0]!.indexOf(label)]);
+    assert.ok(column('50%') >= 50 && column('50%') <= 65, `p50 ${column('50%')}`);
+    assert.ok(column('95%') >= column('50%') && column('95%') <= 90, `p95 ${column('95%')}`);
+    assert.equal(column('100%'), Math.round(slow.max_response_time), 'p100 is the exact max');
   });
 
   it('stops on SIGINT with a final summary, reports written and every request counted', async () => {

@@ -45,4 +45,20 @@ describe('selecting what runs', { concurrency: 1 }, () => {
     assert.match(result.stderr, /StopTest: five is enough/);
     assert.equal(target.counts.get('GET /count'), 5);
   });
+
+  it('survives a stray rejected promise and a throwing timer, reporting them as exceptions', async () => {
+    target.counts.clear();
+    const result = await runCli(['-f', fixture('stray.ts'), '-H', target.url, '-u', '1', '-r', '1', '-t', '2s', '--headless', '--only-summary']);
+    assert.equal(result.code, 1, 'exceptions make the run fail');
+    assert.match(result.stderr, /unhandled error in the cicadafile: forgotten promise/);
+    assert.match(result.stderr, /unhandled error in the cicadafile: timer blew up/);
+    assert.ok((target.counts.get('GET /careless') ?? 0) > 5, 'the run went on');
+    assert.match(result.stdout, /forgotten promise/);
+  });
+
+  it('warns that -u/-r are ignored with a LoadShape', async () => {
+    const result = await runCli(['-f', fixture('shape.ts'), '-H', target.url, '--headless', '--only-summary', '-u', '50', '-t', '1s']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /-u\/-r are ignored: the LoadShape TwoSteps/);
+  });
 });

@@ -8,7 +8,7 @@ import { startDemoTarget } from '../demo/target-server.ts';
 import { HttpUser } from '../protocols/http/http-user.ts';
 import { loadCicadafiles } from './load-cicadafile.ts';
 import { createLogger, toLogLevel } from './logger.ts';
-import { parseOptions, unavailableFlags, type CicadaOptions } from './options.ts';
+import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { runHeadless } from './run-headless.ts';
 import { formatTaskRatios, taskRatios } from './task-ratios.ts';
@@ -44,6 +44,11 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
       `the web UI is not available yet in Cicada ${cicadaVersion}`,
       'add --headless to run from the terminal (with -u, -r and -t)',
     );
+  }
+  const ignored = unavailableFlags(options, sources as never, webUiFlags);
+  if (ignored.length > 0) logger.warning(`${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect with --headless (there is no web UI)`);
+  if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
+    logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
   }
   checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
   return runHeadless({ options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout });

@@ -149,6 +149,15 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A cicadafile's stray promise or timer callback must not end the run and lose its results:
+  // record it as an exception and go on.
+  const onStray = (error: unknown): void => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    logger.error(`unhandled error in the cicadafile: ${e.message}`);
+    events.userError.fire({ user: {}, error: e, task: '(unhandled)' });
+  };
+  process.on('unhandledRejection', onStray);
+  process.on('uncaughtException', onStray);
 
   events.init.fire({ environment });
   if (shape) {
@@ -164,6 +173,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   for (const t of timers) clearInterval(t);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('unhandledRejection', onStray);
+  process.off('uncaughtException', onStray);
   detach();
 
   const data = report();
