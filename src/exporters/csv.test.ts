@@ -8,6 +8,7 @@ import { csvCell, csvRow, CsvWriter, exceptionsCsv, failuresCsv, historyHeader, 
 import { ReportWriteError } from './errors.ts';
 import { emptyView, reportData, START_S, view } from './fixtures.test-helper.ts';
 import { entryKey } from './report-data.ts';
+import { parseCsv } from '../../test/helpers.ts';
 
 // Written out by hand from reference §1.6 (Locust 2.46 stats.py), not derived from our constants.
 const LOCUST_STATS_HEADER =
@@ -19,26 +20,6 @@ const LOCUST_HISTORY_HEADER =
   'Total Max Response Time,Total Average Content Size';
 const LOCUST_FAILURES_HEADER = 'Method,Name,Error,Occurrences,First Seen,Last Seen';
 const LOCUST_EXCEPTIONS_HEADER = 'Count,Message,Traceback,Nodes';
-
-/** A small RFC 4180 parser, to check that what we write reads back as the original cells. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
-    else cell += ch;
-  }
-  return rows;
-}
 
 const lines = (text: string): string[] => text.split('\r\n').filter((l) => l !== '');
 

@@ -62,10 +62,9 @@ function percentileCells(percentiles: readonly (number | null)[], numRequests: n
   return PERCENTILES_TO_REPORT.map((_, i) => formatMs(percentiles[i] ?? null, '0'));
 }
 
-function statsRow(e: EntryView, isTotal: boolean): CsvCell[] {
+/** Count, failures, median, average, min, max and average size: the run so far, in both files' order. */
+function summaryCells(e: EntryView): CsvCell[] {
   return [
-    isTotal ? '' : e.method,
-    e.name,
     e.numRequests,
     e.numFailures,
     ms(e.medianResponseTime),
@@ -73,6 +72,14 @@ function statsRow(e: EntryView, isTotal: boolean): CsvCell[] {
     ms(e.minResponseTime),
     ms(e.numRequests > 0 ? e.maxResponseTime : 0),
     round2(e.avgContentLength),
+  ];
+}
+
+function statsRow(e: EntryView, isTotal: boolean): CsvCell[] {
+  return [
+    isTotal ? '' : e.method,
+    e.name,
+    ...summaryCells(e),
     round2(e.totalRps),
     round2(e.totalFailPerSec),
     ...percentileCells(e.percentiles, e.numRequests),
@@ -113,13 +120,7 @@ function historyRow(nowS: number, userCount: number, e: EntryView, isTotal: bool
     round2(e.currentRps),
     round2(e.currentFailPerSec),
     ...percentileCells(percentiles, e.numRequests),
-    e.numRequests,
-    e.numFailures,
-    ms(e.medianResponseTime),
-    round2(e.avgResponseTime),
-    ms(e.minResponseTime),
-    ms(e.numRequests > 0 ? e.maxResponseTime : 0),
-    round2(e.avgContentLength),
+    ...summaryCells(e),
   ];
 }
 
