@@ -57,6 +57,8 @@ describe('report paths', { concurrency: 2 }, () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /cannot write the CSV folder at ".*tagged\.ts"/);
   });
+  it('an unwritable --logfile is refused up front', () =>
+    expectUsageError(['-f', fixture('tagged.ts'), ...H, '--headless', '--logfile', fixture('tagged.ts') + '/cicada.log'], /--logfile .*tagged\.ts\/cicada\.log cannot be written \(ENOTDIR\)/));
   it('a static host that is not http(s) is refused up front', async () => {
     const result = await runCli(['-f', fixture('ftp-host.ts'), '--headless']);
     assert.equal(result.code, 2);

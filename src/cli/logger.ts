@@ -1,6 +1,7 @@
 // The CLI's logger: levelled lines with a timestamp to stderr or a log file.
 import { appendFileSync } from 'node:fs';
 import pc from 'picocolors';
+import { UsageError } from '../core/errors.ts';
 import type { Logger, LogLevel } from '../core/logger.ts';
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40 };
@@ -25,8 +26,15 @@ export interface CliLoggerOptions {
   color?: boolean;
 }
 
-/** Builds a Logger writing `[time] LEVEL message` lines. Secrets never reach it: callers log messages only. */
+/** Builds a Logger writing `[time] LEVEL message` lines. Throws UsageError at once when the log file cannot be written. */
 export function createLogger(options: CliLoggerOptions): Logger {
+  if (options.file !== undefined) {
+    try {
+      appendFileSync(options.file, '');
+    } catch (error) {
+      throw new UsageError(`--logfile ${options.file} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'choose a file in a folder you can write to, or leave --logfile out to log to stderr');
+    }
+  }
   const min = order[options.level];
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const write = (level: LogLevel, message: string): void => {

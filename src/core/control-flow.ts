@@ -34,6 +34,12 @@ export class RescheduleTask extends Error {
 /**
  * Thrown by `TaskSet.interrupt()` to return control to the parent TaskSet or User.
  * You rarely throw it yourself: call `this.interrupt()`.
+ * @example
+ * ```ts
+ * class Browse extends TaskSet<Shopper> {
+ *   @task async leave() { throw new InterruptTaskSet(false); } // same as this.interrupt(false): parent waits first
+ * }
+ * ```
  */
 export class InterruptTaskSet extends Error {
   readonly reschedule: boolean;

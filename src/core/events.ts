@@ -109,7 +109,17 @@ export class EventHook<T> {
   }
 }
 
-/** The events a cicadafile, a protocol or an exporter can listen to or fire. */
+/**
+ * The events a cicadafile, a protocol or an exporter can listen to or fire. A cicadafile uses the
+ * process-wide instance exported as `events`.
+ * @example
+ * ```ts
+ * import { events } from 'cicada';
+ * events.testStop.addListener(() => console.log('done'));
+ * // A custom protocol reports a request like this:
+ * events.request.fire({ requestType: 'QUERY', name: 'get_user', responseTime: 4.2, responseLength: 120, error: null, startTime: Date.now() });
+ * ```
+ */
 export class Events {
   /** Fired once the environment and runner exist, before the test starts. */
   readonly init = new EventHook<LifecycleEvent>('init');
