@@ -17,6 +17,8 @@ import { LocalRunner } from '../runners/local-runner.ts';
 import { RequestStats } from '../stats/request-stats.ts';
 import { bucketValue } from '../stats/histogram.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
+import type { RunnerControl } from '../core/contracts.ts';
+import type { StatsSnapshot } from '../stats/types.ts';
 import type { CicadaOptions } from './options.ts';
 import { buildReportData, type ReportContext } from './report.ts';
 import type { Selection } from './prepare.ts';
@@ -63,10 +65,9 @@ async function writeReportFile(file: string, content: string): Promise<void> {
   }
 }
 
-/** Runs the test to its end and returns the process exit code. */
-export async function runHeadless(run: HeadlessRun): Promise<number> {
-  const { options, loaded, selection, logger, out } = run;
-  const environment: Environment = {
+/** Builds the environment every run shares: the process-wide events, the host, the client defaults. */
+export function createEnvironment(options: CicadaOptions, logger: Logger): Environment {
+  return {
     events,
     host: options.host,
     logger,
@@ -74,11 +75,34 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     parsedOptions: Object.freeze({ ...options }),
     runner: undefined,
   };
-  const stats = new RequestStats({
+}
+
+/** The process's own recorder, attached to the event bus. */
+export function createRequestStats(options: CicadaOptions, logger: Logger): RequestStats {
+  return new RequestStats({
     // Per-entry current percentiles cost two histogram copies per name: only --csv-full-history needs them.
     entryWindows: options.csvFullHistory,
     onNameCapReached: (name) => logger.warning(`more than 500 distinct request names; '${name}' and later new names are grouped as '(other)'. Use the name option to group dynamic URLs`),
   });
+}
+
+/** A runner ready to go, however it generates load (in this process, or through workers). */
+export interface HeadlessSetup {
+  runner: RunnerControl<StatsSnapshot>;
+  environment: Environment;
+  /** Starts the load (after, e.g., waiting for workers). */
+  begin(): Promise<void>;
+  /** Per-entry current percentiles for --csv-full-history, when available. */
+  currentPercentiles?: () => Record<string, (number | null)[]>;
+  /** Runs after the stop, before reports are written (e.g. collect workers' final reports). */
+  beforeReport?: () => Promise<void>;
+}
+
+/** Runs the test in this process to its end and returns the process exit code. */
+export async function runHeadless(run: HeadlessRun): Promise<number> {
+  const { options, loaded, selection, logger } = run;
+  const environment = createEnvironment(options, logger);
+  const stats = createRequestStats(options, logger);
   const detach = stats.attach(events);
   const shape: LoadShape | undefined = loaded.shapeClass ? new loaded.shapeClass() : undefined;
   const runner = new LocalRunner({
@@ -92,6 +116,33 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     equalWeights: options.equalWeights,
     resetStatsAfterRamp: options.resetStats,
   });
+  try {
+    return await driveHeadless(run, {
+      runner,
+      environment,
+      begin: () => {
+        if (shape) {
+          logger.info(`starting LoadShape ${shape.constructor.name}`);
+          runner.startShape(options.runTime);
+        } else {
+          const users = options.users ?? 1;
+          const spawnRate = options.spawnRate ?? 1;
+          logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}`);
+          runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
+        }
+        return Promise.resolve();
+      },
+      currentPercentiles: () => Object.fromEntries(stats.currentEntryPercentiles().map((e) => [entryKey(e.method, e.name), e.percentiles])),
+    });
+  } finally {
+    detach();
+  }
+}
+
+/** Drives a headless run to its end: live view, CSV history, signals, final reports; returns the exit code. */
+export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
+  const { options, loaded, selection, logger, out } = run;
+  const { runner, environment } = setup;
   const startTime = Date.now();
   const context: ReportContext = {
     host: options.host ?? [...selection.classes.values()].map((c) => c.host).find((h) => h) ?? '',
@@ -102,9 +153,8 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   };
   const report = (): ReportData => {
     const data = buildReportData(runner, context);
-    if (!options.csvFullHistory) return data;
-    const current = Object.fromEntries(stats.currentEntryPercentiles().map((e) => [entryKey(e.method, e.name), e.percentiles]));
-    return { ...data, currentPercentiles: current };
+    if (!options.csvFullHistory || !setup.currentPercentiles) return data;
+    return { ...data, currentPercentiles: setup.currentPercentiles() };
   };
 
   if (options.html !== undefined) await checkWritable(expandReportName(options.html, options), '--html');
@@ -160,22 +210,14 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   process.on('uncaughtException', onStray);
 
   events.init.fire({ environment });
-  if (shape) {
-    logger.info(`starting LoadShape ${shape.constructor.name}`);
-    runner.startShape(options.runTime);
-  } else {
-    const users = options.users ?? 1;
-    const spawnRate = options.spawnRate ?? 1;
-    logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}`);
-    runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
-  }
+  await setup.begin();
   await runner.whenStopped();
+  await setup.beforeReport?.();
   for (const t of timers) clearInterval(t);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('unhandledRejection', onStray);
   process.off('uncaughtException', onStray);
-  detach();
 
   const data = report();
   console.printSummary(data);

@@ -1,0 +1,84 @@
+// The master/worker messages: a discriminated union, validated at the edge with zod (unknown type or key → rejected).
+import { z } from 'zod';
+import type { StatsSnapshot } from '../stats/types.ts';
+
+/** Bumped whenever a message changes shape; the handshake refuses a different version. */
+export const PROTOCOL_VERSION = 1;
+
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const finite = z.number().finite();
+const name = z.string().max(2048);
+const perSecond = z.record(z.string().regex(/^\d{1,12}$/), count);
+
+const histogram = z.strictObject({ indices: z.array(count).max(100_000), counts: z.array(count).max(100_000) });
+const entry = z.strictObject({
+  method: name,
+  name,
+  numRequests: count,
+  numFailures: count,
+  totalResponseTime: finite.nonnegative(),
+  minResponseTime: finite.nonnegative(),
+  maxResponseTime: finite.nonnegative(),
+  totalContentLength: count,
+  startTime: finite.nonnegative(),
+  lastRequestTimestamp: finite.nonnegative(),
+  histogram,
+  numReqsPerSec: perSecond,
+  numFailPerSec: perSecond,
+});
+const snapshot = z.strictObject({
+  time: finite,
+  startTime: finite,
+  entries: z.array(entry).max(20_000),
+  total: entry,
+  errors: z.array(z.strictObject({ method: name, name, error: z.string().max(10_000), occurrences: count, firstSeen: finite, lastSeen: finite })).max(20_000),
+  exceptions: z.array(z.strictObject({ count, msg: z.string().max(10_000), traceback: z.string().max(100_000), nodes: z.array(name).max(1000) })).max(2000),
+  history: z.array(z.unknown()).max(0),
+  userCount: count,
+  overflowedNames: count,
+});
+
+const classCounts = z.record(name, count);
+const custom = z.strictObject({ type: z.literal('custom'), name, data: z.unknown() });
+
+/** Master → worker. */
+export const masterMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative() }),
+  z.strictObject({ type: z.literal('stop'), epoch: count }),
+  z.strictObject({ type: z.literal('quit') }),
+  z.strictObject({ type: z.literal('reset'), epoch: count }),
+  z.strictObject({ type: z.literal('heartbeat') }),
+  z.strictObject({ type: z.literal('ack'), seq: count }),
+  custom,
+]);
+
+/** Worker → master. */
+export const workerMessage = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('heartbeat'),
+    state: z.enum(['ready', 'spawning', 'running', 'stopping', 'stopped', 'missing']),
+    userCount: count,
+    cpu: finite.nonnegative(),
+    memory: count,
+  }),
+  z.strictObject({ type: z.literal('stats'), seq: count, epoch: count, final: z.boolean(), userCount: count, classes: classCounts, snapshot }),
+  z.strictObject({ type: z.literal('spawned'), seq: count, userCount: count }),
+  z.strictObject({ type: z.literal('stopped'), epoch: count }),
+  custom,
+]);
+
+export type MasterMessage = z.infer<typeof masterMessage>;
+export type WorkerMessage = z.infer<typeof workerMessage>;
+
+/** A stats report's snapshot, typed as the stats layer's (the schema checks the same shape). */
+export function snapshotOf(message: Extract<WorkerMessage, { type: 'stats' }>): StatsSnapshot {
+  return message.snapshot as StatsSnapshot;
+}
+
+/** Parses a message or returns why it is invalid (for one log line; the connection survives). */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): { ok: true; message: T } | { ok: false; reason: string } {
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, message: result.data };
+  const first = result.error.issues[0];
+  return { ok: false, reason: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid message' };
+}
