@@ -26,7 +26,8 @@ describe('bad input', { concurrency: 4 }, () => {
   it('-H ftp://x is refused', () => expectUsageError(['-f', fixture('tagged.ts'), '-H', 'ftp://x', '--headless'], /host/i));
   it('an unknown flag gets a did-you-mean hint', () => expectUsageError(['-f', fixture('tagged.ts'), ...H, '--headless', '--uesrs', '3'], /did you mean --users/));
   it('a missing host is explained', () => expectUsageError(['-f', fixture('tagged.ts'), '--headless'], /Tagged has no host[\s\S]*-H\/--host/));
-  it('distributed flags are refused, not ignored', () => expectUsageError(['-f', fixture('tagged.ts'), ...H, '--headless', '--master'], /--master is not available yet/));
+  it('a master bound beyond loopback without a secret is refused', () =>
+    expectUsageError(['-f', fixture('tagged.ts'), ...H, '--headless', '--master', '--master-bind-host', '0.0.0.0'], /refusing to bind the master to 0\.0\.0\.0 without authentication[\s\S]*cicada secret/));
   it('the web UI mode says it is not available yet', () => expectUsageError(['-f', fixture('tagged.ts'), ...H], /web UI is not available yet[\s\S]*--headless/));
 });
 

@@ -76,7 +76,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   });
   let stdout = '';
   let stderr = '';
-  const waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];
+  const waiters: { test: (s: string) => boolean; resolve: () => void; reject: (e: Error) => void }[] = [];
   const check = (): void => {
     for (const w of [...waiters]) {
       if (w.test(stdout + stderr)) {
@@ -91,6 +91,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      for (const w of waiters.splice(0)) w.reject(new Error(`the command exited (code ${code}) before printing what was awaited:\n${stdout}\n${stderr}`));
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -102,7 +103,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
         const test = (s: string): boolean => (typeof text === 'string' ? s.includes(text) : text.test(s));
         if (test(stdout + stderr)) return resolve();
         const t = setTimeout(() => reject(new Error(`timed out waiting for ${String(text)}; output so far:\n${stdout}\n${stderr}`)), timeoutMs);
-        waiters.push({ test, resolve: () => { clearTimeout(t); resolve(); } });
+        waiters.push({ test, resolve: () => { clearTimeout(t); resolve(); }, reject: (e) => { clearTimeout(t); reject(e); } });
       }),
   };
 }

@@ -11,6 +11,8 @@ import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { runHeadless } from './run-headless.ts';
+import { runMaster, runProcesses, runWorker } from './distributed.ts';
+import { newSecret } from './cluster-auth.ts';
 import { formatTaskRatios, taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
 
@@ -22,13 +24,6 @@ function printError(error: CicadaError): void {
 }
 
 async function run(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
-  const later = unavailableFlags(options, sources as never);
-  if (later.length > 0) {
-    throw new UsageError(
-      `${later.join(', ')} ${later.length > 1 ? 'are' : 'is'} not available yet in Cicada ${cicadaVersion}: distributed runs come in a later release`,
-      'remove the flag(s) and run in one process (add --headless)',
-    );
-  }
   const loaded = await loadCicadafiles(options.cicadafiles, process.cwd());
   const selection = selectClasses(loaded, options, logger);
   if (options.list) {
@@ -39,6 +34,7 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
     process.stdout.write(`${formatTaskRatios(taskRatios(selection.classes, selection.plan, options.equalWeights))}\n`);
     return ExitCode.ok;
   }
+  if (options.worker) return runWorker(options, loaded, selection, logger, process.env);
   if (!options.headless) {
     throw new UsageError(
       `the web UI is not available yet in Cicada ${cicadaVersion}`,
@@ -50,8 +46,12 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
   if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
     logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
   }
-  checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
-  return runHeadless({ options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout });
+  // A master's workers may bring their own -H; everyone else needs a host now.
+  if (!options.master && options.processes === undefined) checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
+  const headless = { options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout };
+  if (options.processes !== undefined) return runProcesses(headless, process.env, []);
+  if (options.master) return runMaster(headless, process.env);
+  return runHeadless(headless);
 }
 
 async function demo(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
@@ -82,6 +82,10 @@ async function demo(options: CicadaOptions, sources: Record<string, string>, log
 /** Runs the `cicada` command with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let logger: Logger = createLogger({ level: 'info' });
+  if (argv[0] === 'secret' && argv.length === 1) {
+    process.stdout.write(`${newSecret()}\n`);
+    return ExitCode.ok;
+  }
   try {
     const parsed = await parseOptions(argv, process.env, process.cwd());
     switch (parsed.command) {

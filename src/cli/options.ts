@@ -52,6 +52,17 @@ export interface CicadaOptions {
   userClasses: string[];
   /** Default timeout of one request, in seconds (Cicada-specific). */
   requestTimeout: number;
+  /** File holding the master/worker shared secret (else CICADA_SECRET). */
+  secretFile?: string;
+  clusterTlsCert?: string;
+  clusterTlsKey?: string;
+  clusterTlsCa?: string;
+  /** Master/worker heartbeat and report interval, seconds. */
+  heartbeatInterval: number;
+  /** Heartbeats a worker may miss before the master marks it missing. */
+  heartbeatLiveness: number;
+  /** Seconds without word from the master after which a worker stops its users. */
+  masterTimeout: number;
 }
 
 /** Where a setting's value came from; later sources win. */
@@ -74,6 +85,7 @@ export function defaultOptions(): CicadaOptions {
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60,
+    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60,
   };
 }
 
@@ -159,6 +171,13 @@ const specs: SpecTable = {
   processes: value('--processes <n>', G.worker, 'start n worker processes (-1 = one per CPU core), plus a master unless --worker', processes),
   masterHost: value('--master-host <host>', G.worker, 'master to connect to (default: 127.0.0.1)', text),
   masterPort: value('--master-port <port>', G.worker, 'port of the master (default: 5557)', parsePort),
+  secretFile: value('--secret-file <file>', G.master, 'file with the master/worker shared secret (default: the CICADA_SECRET variable); `cicada secret` makes one', text),
+  clusterTlsCert: value('--cluster-tls-cert <file>', G.master, 'certificate of this master or worker for TLS between them', text),
+  clusterTlsKey: value('--cluster-tls-key <file>', G.master, 'private key for --cluster-tls-cert', text),
+  clusterTlsCa: value('--cluster-tls-ca <file>', G.master, 'CA that signs the peers\' certificates: turns on mutual TLS', text),
+  heartbeatInterval: value('--heartbeat-interval <time>', G.master, 'master/worker heartbeat and stats report interval (default: 1)', positiveSpan),
+  heartbeatLiveness: value('--heartbeat-liveness <n>', G.master, 'heartbeats a worker may miss before it is marked missing (default: 3)', (t, f) => parsePositiveInt(t, f, { min: 1 })),
+  masterTimeout: value('--master-timeout <time>', G.worker, 'a worker stops its users after this long without the master (default: 60)', positiveSpan),
   tags: list('-T, --tags <tag...>', G.tags, 'run only tasks with one of these tags (several values or a comma list)'),
   excludeTags: list('-E, --exclude-tags <tag...>', G.tags, 'skip tasks with any of these tags'),
   csv: value('--csv <prefix>', G.stats, 'write CSV files <prefix>_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv', text),

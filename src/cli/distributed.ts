@@ -1,0 +1,224 @@
+// Distributed runs: the master (headless), a worker, and --processes (a master plus local worker processes).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism, hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, UsageError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { events } from '../index.ts';
+import { MasterRunner } from '../runners/master-runner.ts';
+import { masterMessage, parse, PROTOCOL_VERSION, workerMessage } from '../runners/messages.ts';
+import { WorkerRunner } from '../runners/worker-runner.ts';
+import { ClusterStats } from '../stats/cluster-stats.ts';
+import { connectWithRetry, TransportServer, type PeerConnection } from '../transport/index.ts';
+import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
+import type { LoadedCicadafiles } from './load-cicadafile.ts';
+import type { CicadaOptions } from './options.ts';
+import { createEnvironment, createRequestStats, driveHeadless, type HeadlessRun } from './run-headless.ts';
+import type { Selection } from './prepare.ts';
+import { cicadaVersion } from './version.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/cicada.mjs', import.meta.url));
+
+/** What a worker tells the master in the handshake, so mismatches are refused with a clear reason. */
+function helloMeta(loaded: LoadedCicadafiles): Record<string, unknown> {
+  return { version: cicadaVersion, cicadafileHash: loaded.contentHash };
+}
+
+/** Runs the master headless until the run ends; returns the exit code. */
+export async function runMaster(run: HeadlessRun, env: Record<string, string | undefined>): Promise<number> {
+  const { options, loaded, selection, logger } = run;
+  if (loaded.shapeClass) throw new UsageError('a LoadShape cannot drive a distributed run yet', 'run it in one process (without --master/--processes)');
+  const auth = await loadClusterAuth(options, env);
+  checkMasterBind(options, auth, (m) => logger.warning(m));
+  const environment = createEnvironment(options, logger);
+  const stats = new ClusterStats();
+  const runner = new MasterRunner({
+    environment,
+    classes: [...selection.classes].map(([name, cls]) => ({ name, weight: cls.weight, fixedCount: cls.fixedCount })),
+    stats,
+    stopTimeout: options.stopTimeout,
+    equalWeights: options.equalWeights,
+    timing: { heartbeatIntervalMs: options.heartbeatInterval * 1000, heartbeatLiveness: options.heartbeatLiveness, stopWaitMs: options.requestTimeout * 1000 + 10_000 },
+  });
+  const expected = helloMeta(loaded);
+  const server = new TransportServer({
+    host: options.masterBindHost,
+    port: options.masterBindPort,
+    ...(auth.secret ? { secret: auth.secret } : {}),
+    ...(auth.tls?.cert && auth.tls.key ? { tls: { cert: auth.tls.cert, key: auth.tls.key, ...(auth.tls.ca ? { ca: auth.tls.ca } : {}) } } : {}),
+    protocolVersion: PROTOCOL_VERSION,
+    logger,
+    onHandshake: (hello) => {
+      if (hello.meta.version !== expected.version) {
+        return { accept: false, reason: `the worker runs Cicada ${String(hello.meta.version)} but the master runs ${cicadaVersion}: install the same version on both` };
+      }
+      if (hello.meta.cicadafileHash !== expected.cicadafileHash) {
+        return { accept: false, reason: 'the worker\'s cicadafile differs from the master\'s: give both the same files (same content, same -f order)' };
+      }
+      return { accept: true };
+    },
+    onConnection: (conn, hello) => {
+      const id = hello.workerId;
+      runner.workerConnected(id, { send: (m) => conn.send(m) });
+      conn.onMessage((raw) => {
+        const parsed = parse(workerMessage, raw);
+        if (parsed.ok) runner.handle(id, parsed.message);
+        else logger.warning(`ignored an invalid message from worker ${id}: ${parsed.reason}`);
+      });
+      conn.onClose((reason) => {
+        logger.info(`worker ${id} disconnected (${reason})`);
+        runner.workerDisconnected(id);
+      });
+    },
+  });
+  const address = await server.listen();
+  logger.info(`master listening on ${address.host}:${address.port}${auth.secret ? ' (shared-secret handshake)' : ''}${auth.tls?.ca ? ' (mutual TLS)' : auth.tls ? ' (TLS)' : ''}`);
+  try {
+    return await driveHeadless(run, {
+      runner,
+      environment,
+      begin: async () => {
+        logger.info(`waiting for ${options.expectWorkers} workers`);
+        const ok = await runner.waitForWorkers(options.expectWorkers, options.expectWorkersMaxWait * 1000);
+        if (!ok) {
+          logger.warning(`only ${runner.readyWorkers} of ${options.expectWorkers} workers connected within ${options.expectWorkersMaxWait} s; starting anyway`);
+        }
+        const users = options.users ?? 1;
+        const spawnRate = options.spawnRate ?? 1;
+        logger.info(`starting ${users} users at ${spawnRate}/s over ${runner.readyWorkers} workers`);
+        runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
+      },
+      beforeReport: async () => {
+        await runner.quit();
+      },
+    });
+  } finally {
+    runner.close();
+    await server.close();
+  }
+}
+
+/** Runs a worker until the master says quit (or the worker is stopped); returns the exit code. */
+export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafiles, selection: Selection, logger: Logger, env: Record<string, string | undefined>): Promise<number> {
+  const auth = await loadClusterAuth(options, env);
+  const environment = createEnvironment(options, logger);
+  const stats = createRequestStats(options, logger);
+  const detach = stats.attach(events);
+  const workerId = `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const runner = new WorkerRunner({
+    environment,
+    userClasses: selection.classes,
+    plan: selection.plan,
+    stats,
+    inFlightGraceMs: options.requestTimeout * 1000 + 1000,
+    timing: {
+      reportIntervalMs: options.heartbeatInterval * 1000,
+      heartbeatIntervalMs: options.heartbeatInterval * 1000,
+      masterTimeoutMs: options.masterTimeout * 1000,
+    },
+  });
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    logger.info('stopping this worker');
+    stop.abort();
+    void runner.shutdown();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let refused: Error | undefined;
+  const connectLoop = async (): Promise<void> => {
+    while (!stop.signal.aborted) {
+      let conn: PeerConnection;
+      try {
+        conn = await connectWithRetry(
+          {
+            host: options.masterHost,
+            port: options.masterPort,
+            workerId,
+            meta: helloMeta(loaded),
+            ...(auth.secret ? { secret: auth.secret } : {}),
+            ...(auth.tls ? { tls: auth.tls } : {}),
+            protocolVersion: PROTOCOL_VERSION,
+          },
+          { signal: stop.signal, onRetry: (attempt, error) => logger.info(`master ${options.masterHost}:${options.masterPort} not reachable (${error instanceof Error ? error.message : String(error)}); retry ${attempt}`) },
+        );
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        refused = error as Error;
+        stop.abort();
+        void runner.shutdown();
+        return;
+      }
+      logger.info(`connected to the master at ${options.masterHost}:${options.masterPort} as ${workerId}`);
+      runner.attach({ send: (m) => conn.send(m) });
+      conn.onMessage((raw) => {
+        const parsed = parse(masterMessage, raw);
+        if (parsed.ok) runner.handle(parsed.message);
+        else logger.warning(`ignored an invalid message from the master: ${parsed.reason}`);
+      });
+      await new Promise<void>((resolve) => {
+        conn.onClose((reason) => {
+          runner.detach();
+          if (!stop.signal.aborted) logger.warning(`lost the master (${reason}); reconnecting`);
+          resolve();
+        });
+        void runner.whenFinished().then(() => {
+          stop.abort();
+          conn.close('worker done');
+          resolve();
+        });
+      });
+    }
+  };
+  await Promise.race([connectLoop(), runner.whenFinished()]);
+  stop.abort();
+  await runner.whenFinished();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  detach();
+  if (refused) {
+    throw new UsageError(`the master refused this worker: ${refused.message}`, 'fix the cause above; retrying cannot help');
+  }
+  return ExitCode.ok;
+}
+
+/** `--processes N`: a master in this process plus N worker processes over loopback with a fresh secret. */
+export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>, argv: readonly string[]): Promise<number> {
+  const { options, logger } = run;
+  const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
+  const secret = newSecret();
+  // Port 0 is not possible here (workers need to know it before they start), so use the configured port on loopback.
+  const masterOptions: CicadaOptions = { ...options, master: true, masterBindHost: '127.0.0.1', expectWorkers: count, secretFile: undefined };
+  const workerArgs = workerArgv(argv, options);
+  const children: ChildProcess[] = [];
+  const childEnv = { ...process.env, CICADA_SECRET: secret };
+  for (let i = 0; i < count; i++) {
+    const child = spawn(process.execPath, [BIN, ...workerArgs], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+  }
+  logger.info(`started ${count} worker processes`);
+  try {
+    return await runMaster({ ...run, options: masterOptions }, { ...env, CICADA_SECRET: secret });
+  } finally {
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      c.once('exit', () => { clearTimeout(timer); resolve(); });
+    })));
+  }
+}
+
+/** The worker command line for --processes: the cicadafile options, minus master/reporting flags. */
+function workerArgv(argv: readonly string[], options: CicadaOptions): string[] {
+  const out = ['--worker', '--master-host', '127.0.0.1', '--master-port', String(options.masterBindPort), '--loglevel', options.loglevel,
+    '--heartbeat-interval', String(options.heartbeatInterval), '--master-timeout', String(options.masterTimeout), '--request-timeout', String(options.requestTimeout)];
+  for (const f of options.cicadafiles) out.push('-f', f);
+  for (const t of options.tags) out.push('-T', t);
+  for (const t of options.excludeTags) out.push('-E', t);
+  if (options.host !== undefined) out.push('-H', options.host);
+  if (options.equalWeights) out.push('--equal-weights');
+  void argv;
+  // Class names first: a variadic flag such as -T would swallow them if they came after it.
+  return [...options.userClasses, ...out];
+}

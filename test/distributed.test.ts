@@ -1,0 +1,90 @@
+// Distributed runs with real processes on 127.0.0.1: a master, workers, exact counts, refusals.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fixture, parseCsv, runCli, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
+
+const SECRET = 'test-secret-0123456789abcdef';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('distributed runs', { concurrency: 1 }, () => {
+  let target: CountingTarget;
+  let dir: string;
+  before(async () => {
+    target = await startCountingTarget();
+    dir = await mkdtemp(path.join(tmpdir(), 'cicada-dist-'));
+  });
+  after(async () => {
+    await target.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a master and three worker processes count exactly what the target received, per name', async () => {
+    target.counts.clear();
+    const port = await freePort();
+    const env = { CICADA_SECRET: SECRET };
+    const prefix = path.join(dir, 'three');
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--expect-workers', '3', '--headless',
+      '-u', '9', '-r', '30', '-t', '3s', '--only-summary', '--csv', prefix, '--heartbeat-interval', '0.2'], { env });
+    await master.waitFor('master listening');
+    const workers = [0, 1, 2].map(() => startCli(['-f', fixture('counting.ts'), '--worker', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2'], { env }));
+    const result = await master.done;
+    const workerResults = await Promise.all(workers.map((w) => w.done));
+    assert.equal(result.code, 1, `404s are failures\n${result.stderr}`);
+    for (const w of workerResults) assert.equal(w.code, 0, w.stderr);
+    assert.match(result.stderr, /ramp complete: 9 users over 3 workers/);
+    const rows = parseCsv(await readFile(`${prefix}_stats.csv`, 'utf8'));
+    const byName = new Map(rows.slice(1).map((r) => [`${r[0]} ${r[1]}`, Number(r[2])]));
+    assert.equal(byName.get('GET /fast'), target.counts.get('GET /fast'));
+    assert.equal(byName.get('POST /delay/50'), target.counts.get('POST /delay/50'));
+    const items = [...target.counts].filter(([k]) => k.startsWith('GET /items/')).reduce((s, [, n]) => s + n, 0);
+    assert.equal(byName.get('GET /items/[id]'), items);
+    assert.equal(byName.get(' Aggregated'), target.total());
+  });
+
+  it('--processes 2 runs a master and two local workers with a generated secret', async () => {
+    target.counts.clear();
+    const port = await freePort();
+    const result = await runCli(['-f', fixture('counting.ts'), '-H', target.url, '--processes', '2', '--master-bind-port', String(port), '--headless',
+      '-u', '4', '-r', '20', '-t', '2s', '--json', '--only-summary']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /started 2 worker processes/);
+    const entries = JSON.parse(result.stdout) as { name: string; num_requests: number }[];
+    assert.equal(entries.find((e) => e.name === '/fast')?.num_requests, target.counts.get('GET /fast'));
+  });
+
+  it('a worker with a wrong secret is refused and exits with code 2, without the secret in any output', async () => {
+    const port = await freePort();
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });
+    await master.waitFor('master listening');
+    const worker = await runCli(['-f', fixture('counting.ts'), '--worker', '--master-port', String(port), '-H', target.url], { env: { CICADA_SECRET: 'wrong-secret-0123456789abcdef' } });
+    master.kill('SIGINT');
+    const masterResult = await master.done;
+    assert.equal(worker.code, 2, worker.stderr);
+    assert.match(worker.stderr, /refused/i);
+    for (const output of [worker.stdout, worker.stderr, masterResult.stdout, masterResult.stderr]) {
+      assert.ok(!output.includes(SECRET) && !output.includes('wrong-secret-0123456789abcdef'), 'no secret printed');
+    }
+  });
+
+  it('a worker with a different cicadafile is refused with a message that says so', async () => {
+    const port = await freePort();
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });
+    await master.waitFor('master listening');
+    const worker = await runCli(['-f', fixture('tagged.ts'), '--worker', '--master-port', String(port), '-H', target.url], { env: { CICADA_SECRET: SECRET } });
+    master.kill('SIGINT');
+    await master.done;
+    assert.equal(worker.code, 2, worker.stderr);
+    assert.match(worker.stderr, /cicadafile differs from the master's/);
+  });
+});
