@@ -220,7 +220,10 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       if (!w.missing && now - w.lastHeard > limit) {
         w.missing = true;
         w.state = 'missing';
-        this.options.environment.logger.warning(`worker ${w.id} is missing (no heartbeat for ${Math.round((now - w.lastHeard) / 1000)} s); its users go to the others`);
+        this.options.environment.logger.warning(
+          `worker ${w.id} is missing (no heartbeat for ${((now - w.lastHeard) / 1000).toFixed(1)} s); its users go to the others. ` +
+            `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`,
+        );
         this.dispatch.removeWorker(w.id);
         this.redispatch();
         for (const wake of this.stopWaiters.splice(0)) wake();
@@ -289,6 +292,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     // `target` (not `total`): a lost worker's users are waiting to be re-placed on the others.
     this.dispatch.setTotal(this.dispatch.target);
     this.sendAssignments(this.dispatch.rebalance());
+    this.options.environment.logger.info(`re-dispatched ${this.dispatch.total} users over ${this.dispatch.workers.length} workers`);
   }
 
   /** Sends each worker its absolute per-class counts, only when they changed. */
