@@ -87,4 +87,38 @@ describe('distributed runs', { concurrency: 1 }, () => {
     assert.equal(worker.code, 2, worker.stderr);
     assert.match(worker.stderr, /cicadafile differs from the master's/);
   });
+
+  it('custom messages cross the link from workers to the master, and stay local in one process', async () => {
+    const port = await freePort();
+    const env = { CICADA_SECRET: SECRET };
+    const master = startCli(['-f', fixture('messages.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '2', '-r', '10', '-t', '2s', '--only-summary', '--heartbeat-interval', '0.2'], { env });
+    await master.waitFor('master listening');
+    const worker = startCli(['-f', fixture('messages.ts'), '--worker', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2'], { env });
+    const result = await master.done;
+    await worker.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr.match(/GOT hello \{"user":\d+\} from a worker/g)?.length, 2, result.stderr);
+    const local = await runCli(['-f', fixture('messages.ts'), '-H', target.url, '--headless', '-u', '1', '-r', '10', '-t', '1s', '--only-summary']);
+    assert.match(local.stderr, /GOT hello \{"user":1\} from local/);
+  });
+
+  it('SIGTERM to the master stops every worker, collects their final reports, writes reports and exits 0', async () => {
+    target.counts.clear();
+    const port = await freePort();
+    const env = { CICADA_SECRET: SECRET };
+    const prefix = path.join(dir, 'sigterm');
+    const master = startCli(['-f', fixture('tagged.ts'), '--master', '--master-bind-port', String(port), '--expect-workers', '2', '--headless',
+      '-u', '4', '-r', '50', '--csv', prefix, '--only-summary', '--heartbeat-interval', '0.2'], { env });
+    await master.waitFor('master listening');
+    const workers = [0, 1].map(() => startCli(['-f', fixture('tagged.ts'), '--worker', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2'], { env }));
+    await master.waitFor('ramp complete: 4 users over 2 workers');
+    await new Promise((r) => setTimeout(r, 700));
+    master.kill('SIGTERM');
+    const result = await master.done;
+    const workerResults = await Promise.all(workers.map((w) => w.done));
+    assert.equal(result.code, 0, result.stderr);
+    for (const w of workerResults) assert.equal(w.code, 0, w.stderr);
+    const rows = parseCsv(await readFile(`${prefix}_stats.csv`, 'utf8'));
+    assert.equal(Number(rows.find((r) => r[1] === 'Aggregated')![2]), target.total(), 'final reports collected: exact totals');
+  });
 });

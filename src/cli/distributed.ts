@@ -118,6 +118,7 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
       masterTimeoutMs: options.masterTimeout * 1000,
     },
   });
+  events.init.fire({ environment });
   const stop = new AbortController();
   const onSignal = (): void => {
     logger.info('stopping this worker');

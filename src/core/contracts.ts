@@ -37,4 +37,30 @@ export interface RunnerControl<S = unknown> {
   resetStats(): void;
   /** Resolves when the current run has fully stopped (by `-t`, a shape, `StopTest` or `stop()`). */
   whenStopped(): Promise<void>;
+  /**
+   * Sends a custom message: from a worker to the master, from the master to one worker (`clientId`)
+   * or all, and in a local run to this process's own listeners.
+   */
+  sendMessage(name: string, data: unknown, clientId?: string): void;
+  /** Listens to custom messages of one name; `from` is a worker id, `'master'` or `'local'`. */
+  registerMessage(name: string, listener: MessageListener): void;
+}
+
+export type MessageListener = (data: unknown, from: string) => void;
+
+/** Registered custom-message listeners, shared by every runner kind. */
+export class MessageListeners {
+  private readonly byName = new Map<string, MessageListener[]>();
+
+  register(name: string, listener: MessageListener): void {
+    this.byName.set(name, [...(this.byName.get(name) ?? []), listener]);
+  }
+
+  /** Delivers a message; returns false when nobody listens to that name. */
+  deliver(name: string, data: unknown, from: string): boolean {
+    const listeners = this.byName.get(name);
+    if (!listeners) return false;
+    for (const l of listeners) l(data, from);
+    return true;
+  }
 }

@@ -1,4 +1,5 @@
 // The event bus: protocols report requests through it, exporters and plug-ins listen to it.
+import type { Environment } from './environment.ts';
 
 /** One request, as every protocol client reports it. Times are milliseconds. */
 export interface RequestEvent {
@@ -30,8 +31,8 @@ export interface UserErrorEvent {
 }
 
 export interface LifecycleEvent {
-  /** The running environment (host, options, runner). Typed loosely to keep the bus free of imports. */
-  environment: unknown;
+  /** The running environment: host, options, and `runner` (for `registerMessage`/`sendMessage`). */
+  environment: Environment;
 }
 
 export interface SpawningCompleteEvent {

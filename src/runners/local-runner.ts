@@ -1,7 +1,7 @@
 // The runner of one process: ramps users at the spawn rate, follows a LoadShape, stops gracefully.
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import type { RunnerControl, StartRequest } from '../core/contracts.ts';
+import { MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
@@ -100,6 +100,17 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
 
   whenStopped(): Promise<void> {
     return this.stopped.promise;
+  }
+
+  private readonly listeners = new MessageListeners();
+
+  /** In one process there is no master: a custom message goes to this process's own listeners. */
+  sendMessage(name: string, data: unknown): void {
+    if (!this.listeners.deliver(name, data, 'local')) this.options.environment.logger.warning(`custom message '${name}' has no listener (registerMessage)`);
+  }
+
+  registerMessage(name: string, listener: MessageListener): void {
+    this.listeners.register(name, listener);
   }
 
   start(request: StartRequest): void {

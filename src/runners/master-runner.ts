@@ -1,7 +1,7 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import type { RunnerControl, StartRequest } from '../core/contracts.ts';
+import { MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
 import { RunnerStateMachine, type RunnerState } from '../core/runner-state.ts';
@@ -129,6 +129,19 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     return this.stopped.promise;
   }
 
+  private readonly listeners = new MessageListeners();
+
+  /** Sends a custom message to one worker, or to every connected worker when `clientId` is absent. */
+  sendMessage(name: string, data: unknown, clientId?: string): void {
+    const message: MasterMessage = { type: 'custom', name, data };
+    if (clientId === undefined) this.broadcast(message);
+    else if (!this.workers.get(clientId)?.link?.send(message)) this.options.environment.logger.warning(`custom message '${name}': worker ${clientId} is not connected`);
+  }
+
+  registerMessage(name: string, listener: MessageListener): void {
+    this.listeners.register(name, listener);
+  }
+
   /** Resolves once `n` workers are connected, or after `maxWaitMs` (0 = no limit). */
   async waitForWorkers(n: number, maxWaitMs: number): Promise<boolean> {
     const deadline = maxWaitMs > 0 ? this.clock.now() + maxWaitMs : Infinity;
@@ -207,7 +220,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         for (const wake of this.stopWaiters.splice(0)) wake();
         return;
       case 'custom':
-        this.options.environment.logger.debug(`custom message '${message.name}' from ${id}`);
+        if (!this.listeners.deliver(message.name, message.data, id)) {
+          this.options.environment.logger.warning(`custom message '${message.name}' from ${id} has no listener (registerMessage)`);
+        }
         return;
     }
   }

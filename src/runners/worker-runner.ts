@@ -2,7 +2,10 @@
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { StopTest } from '../core/control-flow.ts';
+import { MessageListeners, type MessageListener, type RunnerControl } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
+import { UsageError } from '../core/errors.ts';
+import type { StatsSnapshot } from '../stats/types.ts';
 import { RunnerStateMachine, type RunnerState } from '../core/runner-state.ts';
 import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
@@ -41,7 +44,7 @@ export interface WorkerRunnerOptions {
  * Applies the master's absolute per-class counts (so a repeated or late `spawn` cannot overshoot),
  * sends numbered cumulative snapshots, and on `quit` sends a final one and waits for its ack.
  */
-export class WorkerRunner {
+export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   private readonly options: WorkerRunnerOptions;
   private readonly timing: WorkerTiming;
   private readonly clock: Clock;
@@ -56,6 +59,8 @@ export class WorkerRunner {
   private pendingAck: { seq: number; resolve: () => void } | undefined;
   private finished: { promise: Promise<void>; resolve: () => void };
   private stopping: Promise<void> | undefined;
+  private assigned: Record<string, number> = {};
+  private readonly listeners = new MessageListeners();
 
   constructor(options: WorkerRunnerOptions) {
     this.options = options;
@@ -76,6 +81,50 @@ export class WorkerRunner {
     this.finished = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.timers.push(setInterval(() => this.report(false), this.timing.reportIntervalMs));
     this.timers.push(setInterval(() => this.beat(), this.timing.heartbeatIntervalMs));
+    options.environment.runner = this;
+  }
+
+  // ---- RunnerControl: a worker is driven by its master, so starting here is refused ----
+
+  start(): void {
+    throw new UsageError('a worker is driven by its master', 'start the run on the master (or its web UI)');
+  }
+
+  startShape(): void {
+    this.start();
+  }
+
+  stop(): Promise<void> {
+    return this.stopUsers();
+  }
+
+  get targetUserCount(): number {
+    return Object.values(this.assigned).reduce((a, b) => a + b, 0);
+  }
+
+  userClassCounts(): Record<string, number> {
+    return this.pool.counts();
+  }
+
+  snapshot(): StatsSnapshot {
+    return this.options.stats.snapshot(this.pool.count);
+  }
+
+  resetStats(): void {
+    this.options.stats.reset();
+  }
+
+  whenStopped(): Promise<void> {
+    return this.finished.promise;
+  }
+
+  /** Sends a custom message to the master (`clientId` is ignored on a worker). */
+  sendMessage(name: string, data: unknown): void {
+    this.send({ type: 'custom', name, data });
+  }
+
+  registerMessage(name: string, listener: MessageListener): void {
+    this.listeners.register(name, listener);
   }
 
   get state(): RunnerState {
@@ -125,7 +174,9 @@ export class WorkerRunner {
         void this.quit();
         return;
       case 'custom':
-        this.options.environment.logger.debug(`custom message '${message.name}' from the master`);
+        if (!this.listeners.deliver(message.name, message.data, 'master')) {
+          this.options.environment.logger.warning(`custom message '${message.name}' from the master has no listener (registerMessage)`);
+        }
         return;
     }
   }
@@ -141,6 +192,9 @@ export class WorkerRunner {
     }
     if (message.host !== undefined) this.options.environment.host = message.host;
     this.stopTimeoutMs = message.stopTimeout * 1000;
+    this.assigned = { ...message.classes };
+    const { environment } = this.options;
+    if (this.machine.is('ready', 'stopped')) environment.events.testStart.fire({ environment });
     if (this.machine.is('ready', 'stopped', 'running')) this.machine.to('spawning');
     this.pool.reconcile(message.classes, this.stopTimeoutMs);
     this.machine.to('running');
@@ -154,6 +208,9 @@ export class WorkerRunner {
     this.machine.to('stopping');
     this.stopping = this.pool.stopAll(this.stopTimeoutMs, this.options.inFlightGraceMs).then(() => {
       this.machine.to('stopped');
+      this.assigned = {};
+      const { environment } = this.options;
+      environment.events.testStop.fire({ environment });
       this.stopping = undefined;
       this.report(false);
     });
