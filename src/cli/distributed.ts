@@ -81,6 +81,7 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
       begin: async () => {
         logger.info(`waiting for ${options.expectWorkers} workers`);
         const ok = await runner.waitForWorkers(options.expectWorkers, options.expectWorkersMaxWait * 1000);
+        if (runner.state === 'stopped') return;
         if (!ok) {
           logger.warning(`only ${runner.readyWorkers} of ${options.expectWorkers} workers connected within ${options.expectWorkersMaxWait} s; starting anyway`);
         }
@@ -194,14 +195,22 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
   const workerArgs = workerArgv(argv, options);
   const children: ChildProcess[] = [];
   const childEnv = { ...process.env, CICADA_SECRET: secret };
+  let finishing = false;
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [BIN, ...workerArgs], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('exit', (code, signal) => {
+      if (finishing || code === 0) return;
+      // A worker that cannot run would leave the master waiting for it forever: stop the run instead.
+      logger.error(`worker process ${child.pid ?? '?'} exited early (${signal ?? `code ${code}`}); stopping the run`);
+      process.kill(process.pid, 'SIGTERM');
+    });
     children.push(child);
   }
   logger.info(`started ${count} worker processes`);
   try {
     return await runMaster({ ...run, options: masterOptions }, { ...env, CICADA_SECRET: secret });
   } finally {
+    finishing = true;
     await Promise.all(children.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);

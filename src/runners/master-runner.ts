@@ -146,7 +146,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   async waitForWorkers(n: number, maxWaitMs: number): Promise<boolean> {
     const deadline = maxWaitMs > 0 ? this.clock.now() + maxWaitMs : Infinity;
     while (this.readyWorkers < n) {
-      if (this.clock.now() >= deadline) return false;
+      if (this.clock.now() >= deadline || this.machine.is('stopped')) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(1000, Math.max(1, deadline - this.clock.now())));
         this.joinWaiters.push(() => { clearTimeout(timer); resolve(); });
@@ -331,6 +331,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     if (this.machine.is('ready', 'stopped')) {
       if (this.machine.is('ready')) this.machine.to('stopped');
       this.stopped.resolve();
+      for (const wake of this.joinWaiters.splice(0)) wake();
       return Promise.resolve();
     }
     this.stopping = this.finish();
