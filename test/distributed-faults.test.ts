@@ -5,18 +5,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fixture, parseCsv, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
+import { fixture, freePort, parseCsv, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
 
 const env = { CICADA_SECRET: 'fault-test-secret-0123456789' };
 const fast = ['--heartbeat-interval', '0.2'];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,20 +2,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fixture, parseCsv, runCli, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
+import { fixture, freePort, parseCsv, runCli, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
 
 const SECRET = 'test-secret-0123456789abcdef';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('distributed runs', { concurrency: 1 }, () => {
   let target: CountingTarget;

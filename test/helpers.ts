@@ -1,7 +1,7 @@
 // Test helpers: a counting HTTP target on 127.0.0.1 and a runner for the real `cicada` command.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -132,4 +132,13 @@ export function parseCsv(text: string): string[][] {
   }
   if (cell !== '' || row.length > 0) { row.push(cell); rows.push(row); }
   return rows;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for a master whose workers must know its port in advance). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -1,4 +1,5 @@
 // Contracts between layers. The web UI and the master drive a runner only through RunnerControl.
+import { UsageError } from './errors.ts';
 import type { RunnerState } from './runner-state.ts';
 
 /** What to start: a user count and a spawn rate, optionally a host and a subset of user classes. */
@@ -11,6 +12,15 @@ export interface StartRequest {
   userClasses?: readonly string[];
   /** Stop by itself after this many seconds (from this start). */
   runTime?: number;
+}
+
+/** Refuses a start request with a message naming the bad field (the run's state is left unchanged). */
+export function checkStartRequest(request: StartRequest, state: RunnerState): void {
+  const { userCount, spawnRate } = request;
+  if (!Number.isInteger(userCount) || userCount < 0) throw new UsageError(`user count must be a whole number ≥ 0, got ${userCount}`);
+  if (!(spawnRate > 0) || !Number.isFinite(spawnRate)) throw new UsageError(`spawn rate must be a number > 0, got ${spawnRate}`);
+  if (request.runTime !== undefined && !(request.runTime > 0)) throw new UsageError(`run time must be a number of seconds > 0, got ${request.runTime}`);
+  if (state === 'stopping') throw new UsageError('the run is stopping; start again once it has stopped');
 }
 
 /**

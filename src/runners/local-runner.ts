@@ -1,7 +1,7 @@
 // The runner of one process: ramps users at the spawn rate, follows a LoadShape, stops gracefully.
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import { MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
+import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
@@ -13,6 +13,7 @@ import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
 import { UserPool } from './user-pool.ts';
 import { UserSequence } from './user-sequence.ts';
+import { rampPosition, rampStepMs, type Ramp } from './ramp.ts';
 
 export interface LocalRunnerOptions {
   environment: Environment;
@@ -31,14 +32,6 @@ export interface LocalRunnerOptions {
   clock?: Clock;
   /** How often history points are recorded and shapes ticked, ms. */
   tickMs?: number;
-}
-
-/** A ramp in progress from `from` users to `to` users at `rate` users/s. */
-interface Ramp {
-  from: number;
-  to: number;
-  rate: number;
-  startedAt: number;
 }
 
 /** Drives users in this process. The web UI, the CLI and (later) a worker control it through RunnerControl. */
@@ -114,10 +107,8 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
   }
 
   start(request: StartRequest): void {
+    checkStartRequest(request, this.machine.state);
     const { userCount, spawnRate } = request;
-    if (!Number.isInteger(userCount) || userCount < 0) throw new UsageError(`user count must be a whole number ≥ 0, got ${userCount}`);
-    if (!(spawnRate > 0) || !Number.isFinite(spawnRate)) throw new UsageError(`spawn rate must be a number > 0, got ${spawnRate}`);
-    if (this.machine.is('stopping')) throw new UsageError('the run is stopping; start again once it has stopped');
     if (request.host !== undefined) this.options.environment.host = request.host;
     if (request.userClasses !== undefined) this.sequence = this.buildSequence(request.userClasses);
     if (this.machine.is('ready', 'stopped')) this.begin();
@@ -214,18 +205,14 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     else if (this.machine.is('spawning')) this.machine.to('spawning');
     this.ramp = { from: this.pool.count, to: this.target, rate: spawnRate, startedAt: this.clock.now() };
     clearInterval(this.rampTimer);
-    const stepMs = Math.min(1000, Math.max(10, 1000 / spawnRate));
-    this.rampTimer = setInterval(() => this.rampStep(), stepMs);
+    this.rampTimer = setInterval(() => this.rampStep(), rampStepMs(spawnRate));
     this.rampStep();
   }
 
   private rampStep(): void {
     const ramp = this.ramp;
     if (!ramp || !this.machine.is('spawning')) return;
-    const elapsed = (this.clock.now() - ramp.startedAt) / 1000;
-    // One user at once, then `rate` per second: the n-th change happens at (n-1)/rate seconds.
-    const moved = Math.floor(elapsed * ramp.rate) + 1;
-    const n = ramp.to >= ramp.from ? Math.min(ramp.to, ramp.from + moved) : Math.max(ramp.to, ramp.from - moved);
+    const n = rampPosition(ramp, this.clock.now());
     this.pool.reconcile(this.sequence.countsFor(n), this.options.stopTimeout * 1000);
     if (n === ramp.to) this.rampDone();
   }

@@ -1,7 +1,7 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import { MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
+import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
 import { RunnerStateMachine, type RunnerState } from '../core/runner-state.ts';
@@ -10,6 +10,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
+import { rampPosition, rampStepMs, type Ramp } from './ramp.ts';
 import { WorkerDispatch, type Assignment } from './worker-dispatch.ts';
 
 /** Where the master's messages to one worker go. */
@@ -65,7 +66,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private readonly workers = new Map<string, WorkerRecord>();
   private target = 0;
   private spawnSeq = 0;
-  private ramp: { from: number; to: number; rate: number; startedAt: number } | undefined;
+  private ramp: Ramp | undefined;
   private rampTimer: NodeJS.Timeout | undefined;
   private runTimer: NodeJS.Timeout | undefined;
   private readonly tickTimer: NodeJS.Timeout;
@@ -250,10 +251,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   // ---- running ----
 
   start(request: StartRequest): void {
+    checkStartRequest(request, this.machine.state);
     const { userCount, spawnRate } = request;
-    if (!Number.isInteger(userCount) || userCount < 0) throw new UsageError(`user count must be a whole number ≥ 0, got ${userCount}`);
-    if (!(spawnRate > 0) || !Number.isFinite(spawnRate)) throw new UsageError(`spawn rate must be a number > 0, got ${spawnRate}`);
-    if (this.machine.is('stopping')) throw new UsageError('the run is stopping; start again once it has stopped');
     if (request.host !== undefined) this.options.environment.host = request.host;
     if (this.machine.is('ready', 'stopped')) {
       if (this.machine.is('stopped')) {
@@ -276,7 +275,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.target = userCount;
     this.ramp = { from: this.dispatch.target, to: userCount, rate: spawnRate, startedAt: this.clock.now() };
     clearInterval(this.rampTimer);
-    this.rampTimer = setInterval(() => this.rampStep(), Math.min(1000, Math.max(10, 1000 / spawnRate)));
+    this.rampTimer = setInterval(() => this.rampStep(), rampStepMs(spawnRate));
     this.rampStep();
   }
 
@@ -287,8 +286,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private rampStep(): void {
     const ramp = this.ramp;
     if (!ramp || !this.machine.is('spawning')) return;
-    const moved = Math.floor(((this.clock.now() - ramp.startedAt) / 1000) * ramp.rate) + 1;
-    const n = ramp.to >= ramp.from ? Math.min(ramp.to, ramp.from + moved) : Math.max(ramp.to, ramp.from - moved);
+    const n = rampPosition(ramp, this.clock.now());
     this.dispatch.setTotal(n);
     // Rebalancing each step keeps every worker within ±1 in total too (growth alone keeps classes balanced).
     this.sendAssignments(this.dispatch.rebalance());
