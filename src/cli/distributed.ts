@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { events } from '../index.ts';
 import { MasterRunner } from '../runners/master-runner.ts';
-import { masterMessage, parse, PROTOCOL_VERSION, workerMessage } from '../runners/messages.ts';
+import { masterMessage, parse, PROTOCOL_VERSION, workerMessage, type MasterMessage } from '../runners/messages.ts';
 import { WorkerRunner } from '../runners/worker-runner.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
 import { connectWithRetry, TransportServer, type PeerConnection } from '../transport/index.ts';
@@ -60,7 +60,8 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
     },
     onConnection: (conn, hello) => {
       const id = hello.workerId;
-      runner.workerConnected(id, { send: (m) => conn.send(m) });
+      const link = { send: (m: MasterMessage) => conn.send(m) };
+      runner.workerConnected(id, link);
       conn.onMessage((raw) => {
         const parsed = parse(workerMessage, raw);
         if (parsed.ok) runner.handle(id, parsed.message);
@@ -68,7 +69,7 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
       });
       conn.onClose((reason) => {
         logger.info(`worker ${id} disconnected (${reason})`);
-        runner.workerDisconnected(id);
+        runner.workerDisconnected(id, link);
       });
     },
   });

@@ -295,4 +295,37 @@ describe('the master runner', () => {
       assert.deepEqual([...totals].sort((a, b) => a - b), totals, `a worker's count only grows during a ramp up: ${totals.join(',')}`);
     }
   });
+  it('a worker that joins while the run is stopping does not hold the stop up until the deadline', async (t) => {
+    const { master, join } = setup(t, { stopWaitMs: 800 });
+    ['w1', 'w2'].map(join);
+    const stop = keepAlive(master, ['w1', 'w2', 'w3']);
+    t.after(stop);
+    master.start({ userCount: 4, spawnRate: 1000 });
+    await until(() => master.state === 'running');
+    const stopping = master.stop();
+    const late = join('w3');
+    const started = Date.now();
+    master.handle('w1', { type: 'stopped', epoch: 0 });
+    master.handle('w2', { type: 'stopped', epoch: 0 });
+    await stopping;
+    const took = Date.now() - started;
+    assert.ok(took < 500, `stop waited ${took} ms for a worker that was never told to stop (stop messages: ${late.of('stop').length})`);
+  });
+
+  it('a late close of a worker\'s old link does not cut the link it reconnected with', async (t) => {
+    const { master } = setup(t, { stopWaitMs: 500 });
+    const old = new FakeLink();
+    master.workerConnected('w1', old);
+    const stop = keepAlive(master, ['w1']);
+    t.after(stop);
+    master.start({ userCount: 2, spawnRate: 1000 });
+    await until(() => master.state === 'running');
+    const fresh = new FakeLink();
+    master.workerConnected('w1', fresh);
+    assert.equal(fresh.total(), 2, 'the new link gets the assignment');
+    // The old socket's close event arrives after the new handshake (as with a half-open link).
+    master.workerDisconnected('w1', old);
+    await master.stop();
+    assert.equal(fresh.of('stop').length, 1, 'the worker on its new link is told to stop');
+  });
 });

@@ -185,10 +185,13 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     for (const wake of this.joinWaiters.splice(0)) wake();
   }
 
-  /** The connection closed. The worker is not missing yet: it may reconnect within the liveness window. */
-  workerDisconnected(id: string): void {
+  /**
+   * A connection closed. The worker is not missing yet: it may reconnect within the liveness window.
+   * `link` says which connection: the late close of an old one must not cut a newer one.
+   */
+  workerDisconnected(id: string, link?: WorkerLink): void {
     const w = this.workers.get(id);
-    if (!w) return;
+    if (!w || (link !== undefined && w.link !== link)) return;
     w.link = undefined;
     w.connected = false;
   }
@@ -238,7 +241,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         w.state = 'missing';
         this.options.environment.logger.warning(
           `worker ${w.id} is missing (no heartbeat for ${((now - w.lastHeard) / 1000).toFixed(1)} s); its users go to the others. ` +
-            `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`,
+            (this.options.stats.seqOf(w.id) < 0
+              ? 'It sent no report, so none of its requests are counted'
+              : `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`),
         );
         this.dispatch.removeWorker(w.id);
         this.redispatch();
@@ -346,9 +351,11 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const epoch = this.options.stats.epoch;
     this.dispatch.setTotal(0);
     for (const w of this.workers.values()) w.sent = {};
+    // Only the workers told to stop are waited for: one that joins now has no users to stop.
+    const told = new Set([...this.workers.values()].filter((w) => w.link !== undefined).map((w) => w.id));
     this.broadcast({ type: 'stop', epoch });
     const deadline = this.clock.now() + this.options.stopTimeout * 1000 + this.timing.stopWaitMs;
-    const pending = () => [...this.workers.values()].filter((w) => !w.missing && w.connected && w.stoppedEpoch !== epoch);
+    const pending = () => [...this.workers.values()].filter((w) => told.has(w.id) && !w.missing && w.connected && w.stoppedEpoch !== epoch);
     while (pending().length > 0 && this.clock.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 500);

@@ -186,6 +186,12 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   }
 
   private spawn(message: Extract<MasterMessage, { type: 'spawn' }>): void {
+    if (this.stopping) {
+      // Users started now would escape the stop under way: apply the assignment once it is done.
+      const later = message;
+      void this.stopping.then(() => this.spawn(later));
+      return;
+    }
     if (message.epoch !== this.epoch) {
       this.epoch = message.epoch;
       this.options.stats.reset();
