@@ -112,4 +112,21 @@ describe('distributed runs', { concurrency: 1 }, () => {
     const rows = parseCsv(await readFile(`${prefix}_stats.csv`, 'utf8'));
     assert.equal(Number(rows.find((r) => r[1] === 'Aggregated')![2]), target.total(), 'final reports collected: exact totals');
   });
+
+  it('--worker --processes 2 starts two worker processes for one master', async () => {
+    target.counts.clear();
+    const port = await freePort();
+    const env = { CICADA_SECRET: SECRET };
+    const master = startCli(['-f', fixture('tagged.ts'), '--master', '--master-bind-port', String(port), '--expect-workers', '2', '--headless',
+      '-u', '4', '-r', '50', '-t', '2s', '--json', '--only-summary', '--heartbeat-interval', '0.2'], { env });
+    await master.waitFor('master listening');
+    const workers = startCli(['-f', fixture('tagged.ts'), '--worker', '--processes', '2', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2'], { env });
+    const result = await master.done;
+    const workersResult = await workers.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(workersResult.code, 0, workersResult.stderr);
+    assert.match(result.stderr, /ramp complete: 4 users over 2 workers/);
+    const entries = JSON.parse(result.stdout) as { num_requests: number }[];
+    assert.equal(entries.reduce((a, e) => a + e.num_requests, 0), target.total());
+  });
 });

@@ -220,6 +220,27 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
   }
 }
 
+/** `--worker --processes N`: N worker processes on this machine for a remote master; the exit code is the worst child's. */
+export async function runWorkerProcesses(options: CicadaOptions, logger: Logger): Promise<number> {
+  const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
+  const args = [...workerArgv([], options), '--master-host', options.masterHost, '--master-port', String(options.masterPort)];
+  if (options.secretFile !== undefined) args.push('--secret-file', options.secretFile);
+  if (options.clusterTlsCert !== undefined) args.push('--cluster-tls-cert', options.clusterTlsCert);
+  if (options.clusterTlsKey !== undefined) args.push('--cluster-tls-key', options.clusterTlsKey);
+  if (options.clusterTlsCa !== undefined) args.push('--cluster-tls-ca', options.clusterTlsCa);
+  const children = Array.from({ length: count }, () => spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'] }));
+  logger.info(`started ${count} worker processes for the master at ${options.masterHost}:${options.masterPort}`);
+  const forward = (signal: NodeJS.Signals): void => {
+    for (const c of children) c.kill(signal);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const codes = await Promise.all(children.map((c) => new Promise<number>((resolve) => c.once('exit', (code) => resolve(code ?? ExitCode.internal)))));
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  return Math.max(...codes);
+}
+
 /** The worker command line for --processes: the cicadafile options, minus master/reporting flags. */
 function workerArgv(argv: readonly string[], options: CicadaOptions): string[] {
   const out = ['--worker', '--master-host', '127.0.0.1', '--master-port', String(options.masterBindPort), '--loglevel', options.loglevel,

@@ -11,7 +11,7 @@ import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { runHeadless } from './run-headless.ts';
-import { runMaster, runProcesses, runWorker } from './distributed.ts';
+import { runMaster, runProcesses, runWorker, runWorkerProcesses } from './distributed.ts';
 import { newSecret } from './cluster-auth.ts';
 import { formatTaskRatios, taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
@@ -34,7 +34,9 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
     process.stdout.write(`${formatTaskRatios(taskRatios(selection.classes, selection.plan, options.equalWeights))}\n`);
     return ExitCode.ok;
   }
-  if (options.worker) return runWorker(options, loaded, selection, logger, process.env);
+  if (options.worker) {
+    return options.processes !== undefined ? runWorkerProcesses(options, logger) : runWorker(options, loaded, selection, logger, process.env);
+  }
   if (!options.headless) {
     throw new UsageError(
       `the web UI is not available yet in Cicada ${cicadaVersion}`,
