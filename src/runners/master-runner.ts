@@ -210,7 +210,12 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         return;
       case 'stats': {
         w.userCount = message.userCount;
-        this.options.stats.update(id, message.epoch, message.seq, snapshotOf(message));
+        try {
+          this.options.stats.update(id, message.epoch, message.seq, snapshotOf(message));
+        } catch (error) {
+          this.options.environment.logger.warning(`ignored a malformed report from worker ${id}: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
         if (message.final) w.link?.send({ type: 'ack', seq: message.seq });
         this.options.environment.events.workerReport.fire({ clientId: id, data: { userCount: message.userCount } });
         return;

@@ -1,21 +1,24 @@
-// The master's statistics: the latest cumulative snapshot of every worker, summed exactly, plus its own history.
-import { Histogram } from './histogram.ts';
+// The master's statistics: the latest cumulative report of every worker, summed exactly and incrementally.
+import { StatsEntry } from './entry.ts';
+import { checkHistogramData } from './histogram.ts';
 import { HistoryBuffer } from './history.ts';
-import { mergeSnapshots } from './merge.ts';
+import { mergeErrors, mergeExceptions } from './merge.ts';
 import { currentRate } from './rate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type HistoryPoint, type StatsSnapshot } from './types.ts';
+import { sortEntries } from './view.ts';
 import { HistogramWindow } from './window.ts';
 
 interface NodeReport {
-  epoch: number;
   seq: number;
   snapshot: StatsSnapshot;
 }
 
 /**
- * Keeps each worker's latest report. Reports are cumulative and numbered, so a lost, duplicated or
- * reordered report cannot change the totals: only a higher sequence number of the current epoch
- * replaces the one held. A worker that leaves keeps its last report in the totals.
+ * Keeps each worker's latest report and the running sum of all of them. Reports are cumulative and
+ * numbered, so a lost, duplicated or reordered report cannot change the totals: only a higher
+ * sequence number of the current epoch replaces the one held, by subtracting the old report and
+ * adding the new one. The cost per report is that report's size — never a re-merge of every worker
+ * (which stalls a master with hundreds of workers). A worker that leaves keeps its last report.
  * @example
  * ```ts
  * const cluster = new ClusterStats();
@@ -25,10 +28,11 @@ interface NodeReport {
  */
 export class ClusterStats {
   private readonly reports = new Map<string, NodeReport>();
-  private merged: StatsSnapshot | undefined;
+  /** method → name → running sum over the held reports. */
+  private readonly entries = new Map<string, Map<string, StatsEntry>>();
+  private readonly total = new StatsEntry('', 'Aggregated');
   private readonly history = new HistoryBuffer();
   private readonly window = new HistogramWindow();
-  private readonly totalHistogram = new Histogram();
   private started: number;
   /** Reports from an older epoch (before the last reset) are ignored. */
   epoch = 0;
@@ -44,10 +48,27 @@ export class ClusterStats {
     if (epoch !== this.epoch) return false;
     const held = this.reports.get(nodeId);
     if (held !== undefined && held.seq >= seq) return false;
+    // Validate the new histograms before touching the sums, so a malformed report changes nothing.
+    for (const e of snapshot.entries) checkHistogramData(e.histogram);
+    checkHistogramData(snapshot.total.histogram);
+    if (held !== undefined) this.apply(held.snapshot, -1);
+    this.apply(snapshot, +1);
     const exceptions = snapshot.exceptions.map((x) => ({ ...x, nodes: [nodeId] }));
-    this.reports.set(nodeId, { epoch, seq, snapshot: { ...snapshot, exceptions, history: [] } });
-    this.merged = undefined;
+    this.reports.set(nodeId, { seq, snapshot: { ...snapshot, exceptions, history: [] } });
     return true;
+  }
+
+  private apply(snapshot: StatsSnapshot, sign: 1 | -1): void {
+    for (const e of snapshot.entries) {
+      let byName = this.entries.get(e.method);
+      if (byName === undefined) this.entries.set(e.method, (byName = new Map()));
+      let entry = byName.get(e.name);
+      if (entry === undefined) byName.set(e.name, (entry = new StatsEntry(e.method, e.name)));
+      if (sign > 0) entry.mergeSnapshot(e);
+      else entry.unmergeSnapshot(e);
+    }
+    if (sign > 0) this.total.mergeSnapshot(snapshot.total);
+    else this.total.unmergeSnapshot(snapshot.total);
   }
 
   /** The sequence number held for a worker (−1 when none). */
@@ -55,38 +76,30 @@ export class ClusterStats {
     return this.reports.get(nodeId)?.seq ?? -1;
   }
 
-  /** Starts a new epoch: clears every report and the history. Workers are told to reset too. */
+  /** Starts a new epoch: clears every report, the sums and the history. Workers are told to reset too. */
   reset(): number {
     this.epoch++;
     this.reports.clear();
-    this.merged = undefined;
+    this.entries.clear();
+    this.total.reset();
     this.history.clear();
     this.window.clear();
     this.started = this.now() / 1000;
     return this.epoch;
   }
 
-  private totals(): StatsSnapshot {
-    this.merged ??= mergeSnapshots([...this.reports.values()].map((r) => r.snapshot));
-    return this.merged;
-  }
-
-  /** Records this second's history point from the merged totals (the master calls it once per second). */
+  /** Records this second's history point from the running totals (the master calls it once per second). */
   recordHistory(userCount: number): HistoryPoint {
-    const total: EntrySnapshot = this.totals().total;
-    this.totalHistogram.reset();
-    this.totalHistogram.addData(total.histogram);
-    this.window.tick(this.totalHistogram);
+    const total = this.total;
+    this.window.tick(total.histogram);
     const nowMs = this.now();
-    const perSecond = (map: Record<number, number>) => (s: number) => map[s] ?? 0;
+    const min = total.numRequests > 0 ? total.minResponseTime : 0;
     const point: HistoryPoint = {
       time: Math.floor(nowMs / 1000),
       userCount,
-      currentRps: currentRate(perSecond(total.numReqsPerSec), this.started, nowMs),
-      currentFailPerSec: currentRate(perSecond(total.numFailPerSec), this.started, nowMs),
-      currentPercentiles: this.window.valuesAtPercentiles(PERCENTILES_TO_REPORT).map((v) =>
-        v === null ? null : Math.min(Math.max(v, total.minResponseTime), total.maxResponseTime),
-      ),
+      currentRps: currentRate((s) => total.requestsAt(s), this.started, nowMs),
+      currentFailPerSec: currentRate((s) => total.failuresAt(s), this.started, nowMs),
+      currentPercentiles: this.window.valuesAtPercentiles(PERCENTILES_TO_REPORT).map((v) => (v === null ? null : Math.min(Math.max(v, min), total.maxResponseTime))),
       totalRequests: total.numRequests,
       totalFailures: total.numFailures,
     };
@@ -96,7 +109,19 @@ export class ClusterStats {
 
   /** The exact sum of every worker's latest report, with the master's own history. */
   snapshot(userCount: number): StatsSnapshot {
-    const totals = this.totals();
-    return { ...totals, time: this.now(), startTime: this.started, userCount, history: this.history.toArray() };
+    const entries: EntrySnapshot[] = [];
+    for (const byName of this.entries.values()) for (const e of byName.values()) if (e.numRequests > 0 || e.numFailures > 0) entries.push(e.toSnapshot());
+    const reports = [...this.reports.values()].map((r) => r.snapshot);
+    return {
+      time: this.now(),
+      startTime: this.started,
+      entries: sortEntries(entries),
+      total: this.total.toSnapshot(),
+      errors: mergeErrors(reports.map((s) => s.errors)),
+      exceptions: mergeExceptions(reports.map((s) => s.exceptions)),
+      history: this.history.toArray(),
+      userCount,
+      overflowedNames: reports.reduce((n, s) => n + s.overflowedNames, 0),
+    };
   }
 }

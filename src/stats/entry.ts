@@ -40,6 +40,19 @@ class SecondRing {
     return out;
   }
 
+  /** Takes back counts added earlier; seconds already pushed out of the ring are gone and stay gone. */
+  subtract(second: number, n: number): void {
+    const slot = second % PER_SECOND_SLOTS;
+    if (this.seconds[slot] === second) this.counts[slot] = Math.max(0, this.counts[slot]! - n);
+  }
+
+  subtractRecord(record: Record<number, number>): void {
+    for (const [key, n] of Object.entries(record)) {
+      const second = Number(key);
+      if (Number.isInteger(second) && second >= 0 && Number.isFinite(n) && n > 0) this.subtract(second, n);
+    }
+  }
+
   addRecord(record: Record<number, number>): void {
     for (const [key, n] of Object.entries(record)) {
       const second = Number(key);
@@ -181,5 +194,20 @@ export class StatsEntry {
     if (snapshot.lastRequestTimestamp > this.lastRequestTimestamp) this.lastRequestTimestamp = snapshot.lastRequestTimestamp;
     this.requestsPerSecond.addRecord(snapshot.numReqsPerSec);
     this.failuresPerSecond.addRecord(snapshot.numFailPerSec);
+  }
+
+  /**
+   * Takes back a snapshot merged earlier (a worker's report that a newer one replaces): counts,
+   * sums and histogram buckets are subtracted exactly. Extremes and first/last times stay: a
+   * worker's cumulative min only falls and its max only rises, so the newer report cannot need them back.
+   */
+  unmergeSnapshot(snapshot: EntrySnapshot): void {
+    this.histogram.subtractData(snapshot.histogram);
+    this.numRequests -= snapshot.numRequests;
+    this.numFailures -= snapshot.numFailures;
+    this.totalMicros -= Math.round(snapshot.totalResponseTime * 1000);
+    this.totalContentLength -= snapshot.totalContentLength;
+    this.requestsPerSecond.subtractRecord(snapshot.numReqsPerSec);
+    this.failuresPerSecond.subtractRecord(snapshot.numFailPerSec);
   }
 }

@@ -74,7 +74,8 @@ export function rankFor(p: number, n: number): number {
   return rank < 1 ? 1 : rank > n ? n : rank;
 }
 
-function checkData(data: HistogramData): void {
+/** Throws StatsError when sparse histogram data is malformed (mismatched arrays, bad index or count). */
+export function checkHistogramData(data: HistogramData): void {
   const { indices, counts } = data;
   if (!Array.isArray(indices) || !Array.isArray(counts) || indices.length !== counts.length) {
     throw new StatsError('CICADA_ERR_STATS_BAD_HISTOGRAM', 'histogram data needs `indices` and `counts` arrays of equal length');
@@ -212,13 +213,13 @@ export class Histogram {
 
   /** Adds sparse data (e.g. from a worker's snapshot). Validates it first; throws StatsError if malformed. */
   addData(data: HistogramData): void {
-    checkData(data);
+    checkHistogramData(data);
     for (let i = 0; i < data.indices.length; i++) this.add(data.indices[i]!, data.counts[i]!);
   }
 
   /** Removes sparse data; validates first and throws (changing nothing) if a bucket would go negative. */
   subtractData(data: HistogramData): void {
-    checkData(data);
+    checkHistogramData(data);
     const need = new Map<number, number>();
     for (let i = 0; i < data.indices.length; i++) {
       const index = data.indices[i]!;

@@ -7,7 +7,8 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function mergeErrors(lists: ErrorSnapshot[][]): ErrorSnapshot[] {
+/** Sums error rows by (method, name, message). */
+export function mergeErrors(lists: ErrorSnapshot[][]): ErrorSnapshot[] {
   const rows = new Map<string, ErrorSnapshot>();
   for (const list of lists) {
     for (const e of list) {
@@ -24,7 +25,8 @@ function mergeErrors(lists: ErrorSnapshot[][]): ErrorSnapshot[] {
   return [...rows.values()].sort((a, b) => compare(a.name, b.name) || compare(a.method, b.method) || compare(a.error, b.error));
 }
 
-function mergeExceptions(lists: ExceptionSnapshot[][]): ExceptionSnapshot[] {
+/** Sums exception rows by traceback, with their nodes unioned. */
+export function mergeExceptions(lists: ExceptionSnapshot[][]): ExceptionSnapshot[] {
   const rows = new Map<string, { count: number; msg: string; nodes: Set<string> }>();
   for (const list of lists) {
     for (const e of list) {
