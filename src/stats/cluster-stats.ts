@@ -61,7 +61,7 @@ export class ClusterStats {
   private apply(snapshot: StatsSnapshot, sign: 1 | -1): void {
     for (const e of snapshot.entries) {
       let byName = this.entries.get(e.method);
-      if (byName === undefined) this.entries.set(e.method, (byName = new Map()));
+      if (byName === undefined) this.entries.set(e.method, (byName = new Map<string, StatsEntry>()));
       let entry = byName.get(e.name);
       if (entry === undefined) byName.set(e.name, (entry = new StatsEntry(e.method, e.name)));
       if (sign > 0) entry.mergeSnapshot(e);
