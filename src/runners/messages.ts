@@ -8,7 +8,19 @@ export const PROTOCOL_VERSION = 1;
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();
 const name = z.string().max(2048);
-const perSecond = z.record(z.string().regex(/^\d{1,12}$/), count);
+/** `{ epochSecond: count }` maps, checked in one loop (they come in every entry of every report). */
+const perSecond = z.custom<Record<string, number>>(
+  (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    let n = 0;
+    for (const key in value) {
+      const v: unknown = (value as Record<string, unknown>)[key];
+      if (++n > 1000 || !/^\d{1,12}$/.test(key) || typeof v !== 'number' || !Number.isInteger(v) || v < 0) return false;
+    }
+    return true;
+  },
+  { message: 'expected a map of epoch seconds to whole numbers ≥ 0' },
+);
 
 /**
  * Arrays of whole numbers ≥ 0 checked in one loop: a report carries thousands of them, and a

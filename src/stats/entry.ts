@@ -202,7 +202,8 @@ export class StatsEntry {
    * worker's cumulative min only falls and its max only rises, so the newer report cannot need them back.
    */
   unmergeSnapshot(snapshot: EntrySnapshot): void {
-    this.histogram.subtractData(snapshot.histogram);
+    // Only ever called with a snapshot merged into this entry before, so no re-validation is needed.
+    this.histogram.subtractAdded(snapshot.histogram);
     this.numRequests -= snapshot.numRequests;
     this.numFailures -= snapshot.numFailures;
     this.totalMicros -= Math.round(snapshot.totalResponseTime * 1000);

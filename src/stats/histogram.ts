@@ -217,6 +217,14 @@ export class Histogram {
     for (let i = 0; i < data.indices.length; i++) this.add(data.indices[i]!, data.counts[i]!);
   }
 
+  /**
+   * Removes sparse data this histogram is known to hold because it was added before (the master
+   * replacing a worker's older report): no validation, no allocation. Use `subtractData` otherwise.
+   */
+  subtractAdded(data: HistogramData): void {
+    for (let i = 0; i < data.indices.length; i++) this.add(data.indices[i]!, -data.counts[i]!);
+  }
+
   /** Removes sparse data; validates first and throws (changing nothing) if a bucket would go negative. */
   subtractData(data: HistogramData): void {
     checkHistogramData(data);
