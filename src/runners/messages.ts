@@ -1,6 +1,7 @@
 // The master/worker messages: a discriminated union, validated at the edge with zod (unknown type or key → rejected).
 import { z } from 'zod';
 import type { StatsSnapshot } from '../stats/types.ts';
+import { unpackHistogram, unpackSeconds } from './wire-snapshot.ts';
 
 /** Bumped whenever a message changes shape; the handshake refuses a different version. */
 export const PROTOCOL_VERSION = 1;
@@ -9,7 +10,7 @@ const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();
 const name = z.string().max(2048);
 /** `{ epochSecond: count }` maps, checked in one loop (they come in every entry of every report). */
-const perSecond = z.custom<Record<string, number>>(
+const plainPerSecond = z.custom<Record<string, number>>(
   (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
     let n = 0;
@@ -21,6 +22,18 @@ const perSecond = z.custom<Record<string, number>>(
   },
   { message: 'expected a map of epoch seconds to whole numbers ≥ 0' },
 );
+/** Per-second counts as a plain map, or packed binary (what workers send). */
+const perSecond = z.union([
+  plainPerSecond,
+  z.strictObject({ seconds: z.instanceof(Uint8Array), counts: z.instanceof(Uint8Array) }).transform((packed, ctx) => {
+    const record = unpackSeconds(packed.seconds, packed.counts, 1000);
+    if (record === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'malformed packed per-second counts' });
+      return z.NEVER;
+    }
+    return record;
+  }),
+]);
 
 /**
  * Arrays of whole numbers ≥ 0 checked in one loop: a report carries thousands of them, and a
@@ -39,7 +52,21 @@ function countArray(max: number) {
     { message: `expected an array of at most ${max} whole numbers ≥ 0` },
   );
 }
-const histogram = z.strictObject({ indices: countArray(100_000), counts: countArray(100_000) });
+const MAX_BUCKETS = 100_000;
+/** A histogram as plain arrays, or packed binary (what workers send): both arrive as plain arrays. */
+const histogram = z.union([
+  z.strictObject({ indices: countArray(MAX_BUCKETS), counts: countArray(MAX_BUCKETS) }),
+  z
+    .strictObject({ indices: z.instanceof(Uint8Array), counts: z.instanceof(Uint8Array) })
+    .transform((packed, ctx) => {
+      const data = unpackHistogram(packed.indices, packed.counts, MAX_BUCKETS);
+      if (data === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'malformed packed histogram' });
+        return z.NEVER;
+      }
+      return data;
+    }),
+]);
 const entry = z.strictObject({
   method: name,
   name,

@@ -12,6 +12,7 @@ import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { UserPool } from './user-pool.ts';
+import { packSnapshot } from './wire-snapshot.ts';
 
 /** Where a worker's messages go: the current connection to the master, if any. */
 export interface MasterLink {
@@ -225,7 +226,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
 
   private report(final: boolean): number {
     this.seq++;
-    const snapshot = this.options.stats.snapshot(this.pool.count, { history: false });
+    const snapshot = packSnapshot(this.options.stats.snapshot(this.pool.count, { history: false }));
     this.send({ type: 'stats', seq: this.seq, epoch: this.epoch, final, userCount: this.pool.count, classes: this.pool.counts(), snapshot });
     return this.seq;
   }
