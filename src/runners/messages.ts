@@ -9,64 +9,64 @@ export const PROTOCOL_VERSION = 1;
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();
 const name = z.string().max(2048);
-/** `{ epochSecond: count }` maps, checked in one loop (they come in every entry of every report). */
-const plainPerSecond = z.custom<Record<string, number>>(
-  (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    let n = 0;
-    for (const key in value) {
-      const v: unknown = (value as Record<string, unknown>)[key];
-      if (++n > 1000 || !/^\d{1,12}$/.test(key) || typeof v !== 'number' || !Number.isInteger(v) || v < 0) return false;
-    }
-    return true;
-  },
-  { message: 'expected a map of epoch seconds to whole numbers ≥ 0' },
-);
-/** Per-second counts as a plain map, or packed binary (what workers send). */
-const perSecond = z.union([
-  plainPerSecond,
-  z.strictObject({ seconds: z.instanceof(Uint8Array), counts: z.instanceof(Uint8Array) }).transform((packed, ctx) => {
-    const record = unpackSeconds(packed.seconds, packed.counts, 1000);
-    if (record === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'malformed packed per-second counts' });
-      return z.NEVER;
-    }
-    return record;
-  }),
-]);
+const MAX_BUCKETS = 100_000;
+const MAX_SECONDS = 1000;
+
+function isCountArray(value: unknown, max: number): value is number[] {
+  if (!Array.isArray(value) || value.length > max) return false;
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return false;
+  }
+  return true;
+}
+
+function hasOnlyKeys(value: object, keys: readonly string[]): boolean {
+  const own = Object.keys(value);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(value, k));
+}
+
+/** A histogram as plain arrays or packed binary (what workers send), or undefined when malformed. */
+function toHistogram(value: unknown): { indices: number[]; counts: number[] } | undefined {
+  if (typeof value !== 'object' || value === null || !hasOnlyKeys(value, ['indices', 'counts'])) return undefined;
+  const { indices, counts } = value as { indices: unknown; counts: unknown };
+  if (indices instanceof Uint8Array && counts instanceof Uint8Array) return unpackHistogram(indices, counts, MAX_BUCKETS);
+  return isCountArray(indices, MAX_BUCKETS) && isCountArray(counts, MAX_BUCKETS) ? { indices, counts } : undefined;
+}
+
+/** `{ epochSecond: count }` as a plain map or packed binary, or undefined when malformed. */
+function toPerSecond(value: unknown): Record<number, number> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const packed = value as { seconds?: unknown; counts?: unknown };
+  if (packed.seconds instanceof Uint8Array && packed.counts instanceof Uint8Array && hasOnlyKeys(value, ['seconds', 'counts'])) {
+    return unpackSeconds(packed.seconds, packed.counts, MAX_SECONDS);
+  }
+  let n = 0;
+  for (const key in value) {
+    const v: unknown = (value as Record<string, unknown>)[key];
+    if (++n > MAX_SECONDS || !/^\d{1,12}$/.test(key) || typeof v !== 'number' || !Number.isInteger(v) || v < 0) return undefined;
+  }
+  return value as Record<number, number>;
+}
 
 /**
- * Arrays of whole numbers ≥ 0 checked in one loop: a report carries thousands of them, and a
- * per-element schema made validation the master's main cost with hundreds of workers.
+ * The bulky parts of a report — thousands of bucket numbers — are checked by one hand-written
+ * loop each instead of a schema per element: with zod per element (or a union that fails its first
+ * branch), validation was the master's main cost with hundreds of workers.
  */
-function countArray(max: number) {
-  return z.custom<number[]>(
-    (value) => {
-      if (!Array.isArray(value) || value.length > max) return false;
-      for (let i = 0; i < value.length; i++) {
-        const v: unknown = value[i];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return false;
-      }
-      return true;
-    },
-    { message: `expected an array of at most ${max} whole numbers ≥ 0` },
-  );
+function checked<T>(convert: (value: unknown) => T | undefined, message: string) {
+  return z.unknown().transform((value, ctx): T => {
+    const result = convert(value);
+    if (result === undefined) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return result;
+  });
 }
-const MAX_BUCKETS = 100_000;
-/** A histogram as plain arrays, or packed binary (what workers send): both arrive as plain arrays. */
-const histogram = z.union([
-  z.strictObject({ indices: countArray(MAX_BUCKETS), counts: countArray(MAX_BUCKETS) }),
-  z
-    .strictObject({ indices: z.instanceof(Uint8Array), counts: z.instanceof(Uint8Array) })
-    .transform((packed, ctx) => {
-      const data = unpackHistogram(packed.indices, packed.counts, MAX_BUCKETS);
-      if (data === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'malformed packed histogram' });
-        return z.NEVER;
-      }
-      return data;
-    }),
-]);
+
+const histogram = checked(toHistogram, 'expected a histogram: { indices, counts } as arrays of whole numbers ≥ 0, or packed');
+const perSecond = checked(toPerSecond, 'expected a map of epoch seconds to whole numbers ≥ 0, or packed');
 const entry = z.strictObject({
   method: name,
   name,
