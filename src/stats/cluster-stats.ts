@@ -64,10 +64,11 @@ export class ClusterStats {
       if (byName === undefined) this.entries.set(e.method, (byName = new Map<string, StatsEntry>()));
       let entry = byName.get(e.name);
       if (entry === undefined) byName.set(e.name, (entry = new StatsEntry(e.method, e.name)));
-      if (sign > 0) entry.mergeSnapshot(e);
+      // Histograms were checked in update() before any sum changed.
+      if (sign > 0) entry.mergeSnapshot(e, true);
       else entry.unmergeSnapshot(e);
     }
-    if (sign > 0) this.total.mergeSnapshot(snapshot.total);
+    if (sign > 0) this.total.mergeSnapshot(snapshot.total, true);
     else this.total.unmergeSnapshot(snapshot.total);
   }
 

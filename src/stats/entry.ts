@@ -178,10 +178,13 @@ export class StatsEntry {
    * Adds another process's snapshot of the same (method, name). Exact and commutative: counts add,
    * response-time sums add in integer µs, extremes take min/max, histograms add bucket by bucket,
    * and per-second counts add within the newest PER_SECOND_SLOTS seconds.
-   * Throws StatsError (changing nothing) if the histogram data is malformed.
+   * Throws StatsError (changing nothing) if the histogram data is malformed; `histogramChecked`
+   * skips that check for data already passed through `checkHistogramData`.
    */
-  mergeSnapshot(snapshot: EntrySnapshot): void {
-    this.histogram.addData(snapshot.histogram); // validates first, so a bad snapshot changes nothing
+  mergeSnapshot(snapshot: EntrySnapshot, histogramChecked = false): void {
+    // Validates first (unless the caller did), so a bad snapshot changes nothing.
+    if (histogramChecked) this.histogram.addChecked(snapshot.histogram);
+    else this.histogram.addData(snapshot.histogram);
     this.numRequests += snapshot.numRequests;
     this.numFailures += snapshot.numFailures;
     this.totalMicros += Math.round(snapshot.totalResponseTime * 1000);

@@ -214,6 +214,11 @@ export class Histogram {
   /** Adds sparse data (e.g. from a worker's snapshot). Validates it first; throws StatsError if malformed. */
   addData(data: HistogramData): void {
     checkHistogramData(data);
+    this.addChecked(data);
+  }
+
+  /** Adds sparse data the caller has already passed through `checkHistogramData`. */
+  addChecked(data: HistogramData): void {
     for (let i = 0; i < data.indices.length; i++) this.add(data.indices[i]!, data.counts[i]!);
   }
 
