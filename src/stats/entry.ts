@@ -47,15 +47,18 @@ class SecondRing {
   }
 
   subtractRecord(record: Record<number, number>): void {
-    for (const [key, n] of Object.entries(record)) {
+    // for…in, not Object.entries: the master runs this for every entry of every report.
+    for (const key in record) {
       const second = Number(key);
+      const n = record[second]!;
       if (Number.isInteger(second) && second >= 0 && Number.isFinite(n) && n > 0) this.subtract(second, n);
     }
   }
 
   addRecord(record: Record<number, number>): void {
-    for (const [key, n] of Object.entries(record)) {
+    for (const key in record) {
       const second = Number(key);
+      const n = record[second]!;
       if (Number.isInteger(second) && second >= 0 && Number.isFinite(n) && n > 0) this.add(second, n);
     }
   }
