@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixture, freePort, parseCsv, runCli, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
@@ -128,5 +129,18 @@ describe('distributed runs', { concurrency: 1 }, () => {
     assert.match(result.stderr, /ramp complete: 4 users over 2 workers/);
     const entries = JSON.parse(result.stdout) as { num_requests: number }[];
     assert.equal(entries.reduce((a, e) => a + e.num_requests, 0), target.total());
+  });
+
+  it('a master whose port is taken says so and exits 2', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const result = await runCli(['-f', fixture('tagged.ts'), '--master', '--master-bind-port', String(port), '--headless', '-t', '2s'], { env: { CICADA_SECRET: SECRET } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 });

@@ -42,6 +42,10 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
     timing: { heartbeatIntervalMs: options.heartbeatInterval * 1000, heartbeatLiveness: options.heartbeatLiveness, stopWaitMs: options.requestTimeout * 1000 + 10_000 },
   });
   const expected = helloMeta(loaded);
+  // Until the headless driver installs its own handlers, Ctrl+C must still stop cleanly (not kill the process).
+  const early = (): void => void runner.stop();
+  process.on('SIGINT', early);
+  process.on('SIGTERM', early);
   const server = new TransportServer({
     host: options.masterBindHost,
     port: options.masterBindPort,
@@ -73,7 +77,19 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
       });
     },
   });
-  const address = await server.listen();
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen();
+  } catch (error) {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
+    runner.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `the master cannot listen on ${options.masterBindHost}:${options.masterBindPort}: ${code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : String(error)}`,
+      'choose another port with --master-bind-port (and give the workers the same --master-port), or stop what uses it',
+    );
+  }
   logger.info(`master listening on ${address.host}:${address.port}${auth.secret ? ' (shared-secret handshake)' : ''}${auth.tls?.ca ? ' (mutual TLS)' : auth.tls ? ' (TLS)' : ''}`);
   try {
     return await driveHeadless(run, {
@@ -96,6 +112,8 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
       },
     });
   } finally {
+    process.off('SIGINT', early);
+    process.off('SIGTERM', early);
     runner.close();
     await server.close();
   }
