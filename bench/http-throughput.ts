@@ -1,59 +1,14 @@
 // End-to-end throughput: nginx on CPU 0, each load generator on CPU 1; wrk, Cicada, Locust, autocannon.
 // Run by hand as root (needs nginx, wrk; python3-locust optional):  node --import tsx bench/http-throughput.ts
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { has, median, root, run, startNginx, succeeds } from './bench-util.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const USERS = 50;
 const PORT = 18080;
 const URL_ = `http://127.0.0.1:${PORT}`;
-
-/** True when the shell command succeeds. */
-function succeeds(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', command], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const has = (cmd: string): boolean => succeeds(`command -v ${cmd}`);
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-  });
-}
-
-function startNginx(): () => void {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cicada-bench-nginx-'));
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  keepalive_requests 100000000;
-  server { listen 127.0.0.1:${PORT}; location / { return 200 'ok'; } }
-}
-`);
-  const child = spawn('taskset', ['-c', '0', 'nginx', '-c', conf, '-p', dir], { stdio: 'ignore' });
-  return () => child.kill('SIGTERM');
-}
 
 type Tool = { name: string; available: boolean; measure: () => Promise<number> };
 
@@ -103,11 +58,9 @@ async function idleMemory(): Promise<string> {
   return /IDLE_USERS=\d+ IDLE_RSS_MB=[\d.]+/.exec(r.stderr)?.[0] ?? `not measured (exit ${r.code}): ${r.stderr.slice(-500)}`;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
   if (!has('nginx') || !has('taskset')) throw new Error('needs nginx and taskset: apt-get install -y nginx wrk python3-locust');
-  const stop = startNginx();
+  const stop = startNginx(PORT);
   await new Promise((r) => setTimeout(r, 500));
   try {
     const tools = [wrk, cicada, locust, autocannon];
