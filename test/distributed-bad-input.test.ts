@@ -3,25 +3,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCicadafiles } from '../src/cli/load-cicadafile.ts';
 import { PROTOCOL_VERSION } from '../src/runners/messages.ts';
 import { connect, type PeerConnection } from '../src/transport/index.ts';
-import { fixture, parseCsv, repoRoot, runCli, startCli, startCountingTarget, type CountingTarget } from './helpers.ts';
+import { fixture, parseCsv, repoRoot, runCli, startCli, startCountingTarget, type CountingTarget, freePort } from './helpers.ts';
 
 const SECRET = 'bad-input-secret-0123456789abcdef';
 const fast = ['--heartbeat-interval', '0.2'];
 const { version } = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const count = (text: string, pattern: RegExp): number => text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
 
@@ -120,6 +111,21 @@ describe('bad input on the worker protocol', { concurrency: 1 }, () => {
     } finally {
       for (const f of fakes) f.close();
       master.kill('SIGKILL');
+      await master.done;
+    }
+  });
+
+  it('refuses a worker of another Cicada version, naming both versions and the fix', async () => {
+    const port = await freePort();
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '30s', ...fast], { env: { CICADA_SECRET: SECRET } });
+    try {
+      await master.waitFor('master listening');
+      await assert.rejects(
+        connect({ host: '127.0.0.1', port, workerId: 'old-worker', secret: Buffer.from(SECRET), meta: { version: '0.0.1', cicadafileHash }, protocolVersion: PROTOCOL_VERSION }),
+        (error: Error) => new RegExp(`Cicada 0\\.0\\.1 but the master runs ${version.replaceAll('.', '\\.')}: install the same version on both`).test(error.message),
+      );
+    } finally {
+      master.kill('SIGINT');
       await master.done;
     }
   });

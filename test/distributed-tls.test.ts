@@ -2,24 +2,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeTlsFixtures } from '../src/transport/tls-fixtures.test-helper.ts';
-import { fixture, parseCsv, runCli, startCli, startCountingTarget, type CliRun, type CountingTarget } from './helpers.ts';
+import { fixture, parseCsv, runCli, startCli, startCountingTarget, type CliRun, type CountingTarget, freePort } from './helpers.ts';
 
 const fast = ['--heartbeat-interval', '0.2'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** No shared secret anywhere: these runs rely on certificates alone. */
 const noSecret = { CICADA_SECRET: '' };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function aggregated(prefix: string): Promise<number> {
   const rows = parseCsv(await readFile(`${prefix}_stats.csv`, 'utf8'));
