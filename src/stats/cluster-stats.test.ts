@@ -4,18 +4,7 @@ import { ClusterStats } from './cluster-stats.ts';
 import { mergeSnapshots } from './merge.ts';
 import { RequestStats } from './request-stats.ts';
 import type { StatsSnapshot } from './types.ts';
-
-/** A seeded PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.test-helper.ts';
 
 describe('cluster statistics', () => {
   it('sums the latest report of every worker exactly, however reports repeat and reorder', () => {

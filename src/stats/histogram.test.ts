@@ -6,18 +6,7 @@ import {
   BUCKET_COUNT, Histogram, bucketIndex, bucketLowerBound, bucketUpperBound, bucketValue, percentilesOfData, rankFor,
 } from './histogram.ts';
 import { PERCENTILES_TO_REPORT } from './types.ts';
-
-/** mulberry32: a small seeded PRNG so every run sees the same samples. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.test-helper.ts';
 
 function normal(rand: () => number): number {
   // Box–Muller; 1 - rand() avoids log(0).

@@ -5,19 +5,9 @@ import { mergeSnapshots } from './merge.ts';
 import { RequestStats } from './request-stats.ts';
 import type { StatsSnapshot } from './types.ts';
 import { sortEntries } from './view.ts';
+import { prng } from './prng.test-helper.ts';
 
 const T0 = 1_700_000_000_000;
-
-/** mulberry32, for a reproducible request stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Everything except fields that legitimately differ (order, history, time). */
 function comparable(s: StatsSnapshot): unknown {
