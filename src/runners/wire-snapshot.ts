@@ -1,6 +1,7 @@
 // Reports on the master/worker link with histograms and per-second counts as packed binary: their
 // thousands of numbers (and second keys) cost one copy to decode instead of one msgpack value each,
 // which was the master's main cost with hundreds of workers.
+import { CURRENT_LAG_SECONDS, CURRENT_WINDOW_SECONDS } from '../stats/rate.ts';
 import type { EntrySnapshot, HistogramData, StatsSnapshot } from '../stats/types.ts';
 
 /** A histogram as sent: little-endian uint32 bucket indices and float64 counts. */
@@ -28,8 +29,16 @@ export interface PackedSeconds {
   counts: Uint8Array;
 }
 
+/**
+ * Only the seconds the master's current-rate window can still use (the newest lag + window
+ * seconds, plus one for a second in progress) travel: the rest would be decoded and merged for nothing.
+ */
+const SECONDS_SENT = CURRENT_WINDOW_SECONDS + CURRENT_LAG_SECONDS + 1;
+
 function packSeconds(record: Record<number, number>): PackedSeconds {
-  const keys = Object.keys(record);
+  let newest = -1;
+  for (const key in record) newest = Math.max(newest, Number(key));
+  const keys = Object.keys(record).filter((key) => Number(key) > newest - SECONDS_SENT);
   const seconds = new Uint8Array(keys.length * 4);
   const counts = new Uint8Array(keys.length * 8);
   const sv = new DataView(seconds.buffer);
