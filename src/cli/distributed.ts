@@ -205,13 +205,13 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
 }
 
 /** `--processes N`: a master in this process plus N worker processes over loopback with a fresh secret. */
-export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>, argv: readonly string[]): Promise<number> {
+export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>): Promise<number> {
   const { options, logger } = run;
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
   const secret = newSecret();
   // Port 0 is not possible here (workers need to know it before they start), so use the configured port on loopback.
   const masterOptions: CicadaOptions = { ...options, master: true, masterBindHost: '127.0.0.1', expectWorkers: count, secretFile: undefined };
-  const workerArgs = workerArgv(argv, options);
+  const workerArgs = workerArgv(options);
   const children: ChildProcess[] = [];
   const childEnv = { ...process.env, CICADA_SECRET: secret };
   let finishing = false;
@@ -241,7 +241,7 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
 /** `--worker --processes N`: N worker processes on this machine for a remote master; the exit code is the worst child's. */
 export async function runWorkerProcesses(options: CicadaOptions, logger: Logger): Promise<number> {
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
-  const args = [...workerArgv([], options), '--master-host', options.masterHost, '--master-port', String(options.masterPort)];
+  const args = [...workerArgv(options), '--master-host', options.masterHost, '--master-port', String(options.masterPort)];
   if (options.secretFile !== undefined) args.push('--secret-file', options.secretFile);
   if (options.clusterTlsCert !== undefined) args.push('--cluster-tls-cert', options.clusterTlsCert);
   if (options.clusterTlsKey !== undefined) args.push('--cluster-tls-key', options.clusterTlsKey);
@@ -260,7 +260,7 @@ export async function runWorkerProcesses(options: CicadaOptions, logger: Logger)
 }
 
 /** The worker command line for --processes: the cicadafile options, minus master/reporting flags. */
-function workerArgv(argv: readonly string[], options: CicadaOptions): string[] {
+function workerArgv(options: CicadaOptions): string[] {
   const out = ['--worker', '--master-host', '127.0.0.1', '--master-port', String(options.masterBindPort), '--loglevel', options.loglevel,
     '--heartbeat-interval', String(options.heartbeatInterval), '--master-timeout', String(options.masterTimeout), '--request-timeout', String(options.requestTimeout)];
   for (const f of options.cicadafiles) out.push('-f', f);
@@ -268,7 +268,6 @@ function workerArgv(argv: readonly string[], options: CicadaOptions): string[] {
   for (const t of options.excludeTags) out.push('-E', t);
   if (options.host !== undefined) out.push('-H', options.host);
   if (options.equalWeights) out.push('--equal-weights');
-  void argv;
   // Class names first: a variadic flag such as -T would swallow them if they came after it.
   return [...options.userClasses, ...out];
 }

@@ -8,7 +8,7 @@ import { startDemoTarget } from '../demo/target-server.ts';
 import { HttpUser } from '../protocols/http/http-user.ts';
 import { loadCicadafiles } from './load-cicadafile.ts';
 import { createLogger, toLogLevel } from './logger.ts';
-import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions } from './options.ts';
+import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { runHeadless } from './run-headless.ts';
 import { runMaster, runProcesses, runWorker, runWorkerProcesses } from './distributed.ts';
@@ -23,7 +23,7 @@ function printError(error: CicadaError): void {
   if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
 }
 
-async function run(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
+async function run(options: CicadaOptions, sources: OptionSources, logger: Logger): Promise<number> {
   const loaded = await loadCicadafiles(options.cicadafiles, process.cwd());
   const selection = selectClasses(loaded, options, logger);
   if (options.list) {
@@ -43,7 +43,7 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
       'add --headless to run from the terminal (with -u, -r and -t)',
     );
   }
-  const ignored = unavailableFlags(options, sources as never, webUiFlags);
+  const ignored = unavailableFlags(options, sources, webUiFlags);
   if (ignored.length > 0) logger.warning(`${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect with --headless (there is no web UI)`);
   if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
     logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
@@ -51,15 +51,15 @@ async function run(options: CicadaOptions, sources: Record<string, string>, logg
   // A master's workers may bring their own -H; everyone else needs a host now.
   if (!options.master && options.processes === undefined) checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
   const headless = { options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout };
-  if (options.processes !== undefined) return runProcesses(headless, process.env, []);
+  if (options.processes !== undefined) return runProcesses(headless, process.env);
   if (options.master) return runMaster(headless, process.env);
   return runHeadless(headless);
 }
 
-async function demo(options: CicadaOptions, sources: Record<string, string>, logger: Logger): Promise<number> {
+async function demo(options: CicadaOptions, sources: OptionSources, logger: Logger): Promise<number> {
   const target = await startDemoTarget();
   logger.info(`demo target listening on ${target.url} (127.0.0.1 only)`);
-  const set = (key: keyof CicadaOptions): boolean => sources[key] !== undefined && sources[key] !== 'default';
+  const set = (key: keyof CicadaOptions): boolean => sources[key] !== 'default';
   const demoOptions: CicadaOptions = {
     ...options,
     cicadafiles: set('cicadafiles') ? options.cicadafiles : [DEMO_FILE],
