@@ -61,4 +61,10 @@ describe('selecting what runs', { concurrency: 1 }, () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /-u\/-r are ignored: the LoadShape TwoSteps/);
   });
+
+  it('warns that master-only flags have no effect in a run of one process', async () => {
+    const result = await runCli(['-f', fixture('tagged.ts'), '-H', target.url, '--headless', '--only-summary', '-t', '1s', '--expect-workers', '3']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /--expect-workers has no effect without --master or --processes/);
+  });
 });

@@ -45,6 +45,10 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   }
   const ignored = unavailableFlags(options, sources, webUiFlags);
   if (ignored.length > 0) logger.warning(`${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect with --headless (there is no web UI)`);
+  if (!options.master && options.processes === undefined) {
+    const clusterOnly = unavailableFlags(options, sources, ['masterBindHost', 'masterBindPort', 'expectWorkers', 'expectWorkersMaxWait', 'masterHost', 'masterPort', 'heartbeatLiveness']);
+    if (clusterOnly.length > 0) logger.warning(`${clusterOnly.join(', ')} ${clusterOnly.length > 1 ? 'have' : 'has'} no effect without --master or --processes`);
+  }
   if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
     logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
   }
