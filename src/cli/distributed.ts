@@ -14,7 +14,7 @@ import { connectWithRetry, TransportServer, type PeerConnection } from '../trans
 import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
-import { createEnvironment, createRequestStats, driveHeadless, type HeadlessRun } from './run-headless.ts';
+import { createEnvironment, createRequestStats, driveHeadless, type Drive, type HeadlessRun } from './run-headless.ts';
 import type { Selection } from './prepare.ts';
 import { cicadaVersion } from './version.ts';
 
@@ -25,8 +25,8 @@ function helloMeta(loaded: LoadedCicadafiles): Record<string, unknown> {
   return { version: cicadaVersion, cicadafileHash: loaded.contentHash };
 }
 
-/** Runs the master headless until the run ends; returns the exit code. */
-export async function runMaster(run: HeadlessRun, env: Record<string, string | undefined>): Promise<number> {
+/** Runs the master (headless, or driven by the web UI) until it is done; returns the exit code. */
+export async function runMaster(run: HeadlessRun, env: Record<string, string | undefined>, drive: Drive = driveHeadless): Promise<number> {
   const { options, loaded, selection, logger } = run;
   if (loaded.shapeClass) throw new UsageError('a LoadShape cannot drive a distributed run yet', 'run it in one process (without --master/--processes)');
   const auth = await loadClusterAuth(options, env);
@@ -92,9 +92,10 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
   }
   logger.info(`master listening on ${address.host}:${address.port}${auth.secret ? ' (shared-secret handshake)' : ''}${auth.tls?.ca ? ' (mutual TLS)' : auth.tls ? ' (TLS)' : ''}`);
   try {
-    return await driveHeadless(run, {
+    return await drive(run, {
       runner,
       environment,
+      workers: () => runner.workerInfo(),
       begin: async () => {
         logger.info(`waiting for ${options.expectWorkers} workers`);
         const ok = await runner.waitForWorkers(options.expectWorkers, options.expectWorkersMaxWait * 1000);
@@ -205,7 +206,7 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
 }
 
 /** `--processes N`: a master in this process plus N worker processes over loopback with a fresh secret. */
-export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>): Promise<number> {
+export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>, drive: Drive = driveHeadless): Promise<number> {
   const { options, logger } = run;
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
   const secret = newSecret();
@@ -227,7 +228,7 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
   }
   logger.info(`started ${count} worker processes`);
   try {
-    return await runMaster({ ...run, options: masterOptions }, { ...env, CICADA_SECRET: secret });
+    return await runMaster({ ...run, options: masterOptions }, { ...env, CICADA_SECRET: secret }, drive);
   } finally {
     finishing = true;
     await Promise.all(children.map((c) => new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 // The composition root: parses options, loads cicadafiles, wires a run, and maps errors to exit codes.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CicadaError, ExitCode, UsageError } from '../core/errors.ts';
+import { CicadaError, ExitCode } from '../core/errors.ts';
 import { setListenerErrorHandler } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { startDemoTarget } from '../demo/target-server.ts';
@@ -10,7 +10,9 @@ import { loadCicadafiles } from './load-cicadafile.ts';
 import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
-import { runHeadless } from './run-headless.ts';
+import { driveHeadless, runLocal } from './run-headless.ts';
+import { driveWeb } from './run-web.ts';
+import { hashPasswordCommand } from './hash-password.ts';
 import { runMaster, runProcesses, runWorker, runWorkerProcesses } from './distributed.ts';
 import { newSecret } from './cluster-auth.ts';
 import { formatTaskRatios, taskRatios } from './task-ratios.ts';
@@ -37,14 +39,10 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   if (options.worker) {
     return options.processes !== undefined ? runWorkerProcesses(options, logger) : runWorker(options, loaded, selection, logger, process.env);
   }
-  if (!options.headless) {
-    throw new UsageError(
-      `the web UI is not available yet in Cicada ${cicadaVersion}`,
-      'add --headless to run from the terminal (with -u, -r and -t)',
-    );
+  if (options.headless) {
+    const ignored = unavailableFlags(options, sources, webUiFlags);
+    if (ignored.length > 0) logger.warning(`${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect with --headless (there is no web UI)`);
   }
-  const ignored = unavailableFlags(options, sources, webUiFlags);
-  if (ignored.length > 0) logger.warning(`${ignored.join(', ')} ${ignored.length > 1 ? 'have' : 'has'} no effect with --headless (there is no web UI)`);
   if (!options.master && options.processes === undefined) {
     const clusterOnly = unavailableFlags(options, sources, ['masterBindHost', 'masterBindPort', 'expectWorkers', 'expectWorkersMaxWait', 'masterHost', 'masterPort', 'heartbeatLiveness']);
     if (clusterOnly.length > 0) logger.warning(`${clusterOnly.join(', ')} ${clusterOnly.length > 1 ? 'have' : 'has'} no effect without --master or --processes`);
@@ -52,12 +50,15 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
     logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
   }
-  // A master's workers may bring their own -H; everyone else needs a host now.
-  if (!options.master && options.processes === undefined) checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
+  // A master's workers may bring their own -H, and the web UI's start form can give one; everyone else needs a host now.
+  if (!options.master && options.processes === undefined && (options.headless || options.autostart)) {
+    checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
+  }
+  const drive = options.headless ? driveHeadless : driveWeb;
   const headless = { options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout };
-  if (options.processes !== undefined) return runProcesses(headless, process.env);
-  if (options.master) return runMaster(headless, process.env);
-  return runHeadless(headless);
+  if (options.processes !== undefined) return runProcesses(headless, process.env, drive);
+  if (options.master) return runMaster(headless, process.env, drive);
+  return runLocal(headless, drive);
 }
 
 async function demo(options: CicadaOptions, sources: OptionSources, logger: Logger): Promise<number> {
@@ -91,6 +92,15 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'secret' && argv.length === 1) {
     process.stdout.write(`${newSecret()}\n`);
     return ExitCode.ok;
+  }
+  if (argv[0] === 'hash-password') {
+    try {
+      return await hashPasswordCommand(argv.slice(1), process.stdin, process.stdout);
+    } catch (error) {
+      if (!(error instanceof CicadaError)) throw error;
+      printError(error);
+      return error.exitCode;
+    }
   }
   try {
     const parsed = await parseOptions(argv, process.env, process.cwd());

@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { checkConfigKeys, configValueToRaw, DEFAULT_CONFIG_FILE, findConfigFile, readConfigFile, type ConfigFile, type RawValue, type ValueKind } from './config-file.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList } from './parse-values.ts';
+import { parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList } from '../core/parse-values.ts';
 
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
@@ -23,6 +23,18 @@ export interface CicadaOptions {
   webPort: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** TOML users file for web logins (scrypt hashes and roles). */
+  webUsers?: string;
+  webOidcIssuer?: string;
+  webOidcClientId?: string;
+  /** File with the OIDC client secret (else CICADA_WEB_OIDC_CLIENT_SECRET). */
+  webOidcClientSecretFile?: string;
+  /** Absolute URL of /auth/oidc/callback as the browser sees it (default: from --web-host and --web-port). */
+  webOidcRedirectUrl?: string;
+  /** Claim holding the user's groups or roles. */
+  webOidcRoleClaim: string;
+  /** `claim value=role` pairs. */
+  webOidcRoles: string[];
   master: boolean;
   masterBindHost: string;
   masterBindPort: number;
@@ -84,7 +96,7 @@ export function defaultOptions(): CicadaOptions {
     expectWorkers: 1, expectWorkersMaxWait: 0, worker: false, masterHost: '127.0.0.1', masterPort: 5557,
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0,
-    equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60,
+    equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
     heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60,
   };
 }
@@ -162,6 +174,19 @@ const specs: SpecTable = {
   autoquit: value('--autoquit <time>', G.web, 'quit this long after the run ends; needs --autostart', span),
   tlsCert: value('--tls-cert <file>', G.web, 'certificate to serve the web UI over HTTPS', text),
   tlsKey: value('--tls-key <file>', G.web, 'private key to serve the web UI over HTTPS', text),
+  webUsers: value('--web-users <file>', G.web, 'TOML file of web users with roles and password hashes (`cicada hash-password` makes one)', text),
+  webOidcIssuer: value('--web-oidc-issuer <url>', G.web, 'log in with OpenID Connect at this issuer (https, or http on loopback)', text),
+  webOidcClientId: value('--web-oidc-client-id <id>', G.web, 'OIDC client id of this Cicada', text),
+  webOidcClientSecretFile: value('--web-oidc-client-secret-file <file>', G.web, 'file with the OIDC client secret (default: the CICADA_WEB_OIDC_CLIENT_SECRET variable)', text),
+  webOidcRedirectUrl: value('--web-oidc-redirect-url <url>', G.web, 'public URL of /auth/oidc/callback (default: from --web-host/--web-port)', text),
+  webOidcRoleClaim: value('--web-oidc-role-claim <claim>', G.web, 'ID token claim with the user\'s groups or roles, e.g. groups or realm_access.roles (default: groups)', text),
+  webOidcRoles: list('--web-oidc-roles <value=role...>', G.web, 'map claim values to roles, e.g. perf-admins=admin,perf-team=operator,staff=viewer', (items, field) => {
+    const pairs = splitList(items);
+    for (const pair of pairs) {
+      if (!/^[^=]+=(viewer|operator|admin)$/.test(pair)) throw new UsageError(`${field}: '${pair}' is not value=role`, 'e.g. perf-admins=admin,perf-team=operator (roles: viewer, operator, admin)');
+    }
+    return pairs;
+  }),
   master: flag('--master', G.master, 'run as master: workers connect and generate the load'),
   masterBindHost: value('--master-bind-host <host>', G.master, 'interface the master binds to (default: 127.0.0.1)', text),
   masterBindPort: value('--master-bind-port <port>', G.master, 'port the master listens on (default: 5557)', parsePort),
@@ -215,7 +240,10 @@ export const distributedFlags: readonly (keyof CicadaOptions)[] = [
   'worker', 'masterHost', 'masterPort', 'processes',
 ];
 /** The web UI flags, for a caller that runs without the web UI. */
-export const webUiFlags: readonly (keyof CicadaOptions)[] = ['webHost', 'webPort', 'autostart', 'autoquit', 'tlsCert', 'tlsKey'];
+export const webUiFlags: readonly (keyof CicadaOptions)[] = [
+  'webHost', 'webPort', 'autostart', 'autoquit', 'tlsCert', 'tlsKey', 'webUsers', 'webOidcIssuer', 'webOidcClientId',
+  'webOidcClientSecretFile', 'webOidcRedirectUrl', 'webOidcRoleClaim', 'webOidcRoles',
+];
 
 /**
  * The flags among `which` (default: distributed ones and --tls-*) that the user set explicitly, as `--name`,
@@ -408,6 +436,12 @@ function checkCombinations(options: CicadaOptions, sources: OptionSources, confi
   }
   if (options.master && options.worker) {
     throw new UsageError(`${named('master')} and ${named('worker')} cannot be used together`, 'start the master and the workers as separate commands, or use --processes');
+  }
+  if (options.webOidcIssuer !== undefined && options.webOidcClientId === undefined) {
+    throw new UsageError(`${named('webOidcIssuer')} needs --web-oidc-client-id`, 'give the client id registered for Cicada at your identity provider');
+  }
+  if (options.webOidcIssuer !== undefined && options.webOidcRoles.length === 0) {
+    throw new UsageError(`${named('webOidcIssuer')} needs --web-oidc-roles`, 'map claim values to roles, e.g. --web-oidc-roles perf-team=operator,perf-admins=admin');
   }
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     const given = options.tlsCert === undefined ? named('tlsKey') : named('tlsCert');

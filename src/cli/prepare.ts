@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import { didYouMean as suggest } from './did-you-mean.ts';
-import { parseHostUrl } from './parse-values.ts';
+import { parseHostUrl } from '../core/parse-values.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 
 export interface Selection {

@@ -18,9 +18,10 @@ import { RequestStats } from '../stats/request-stats.ts';
 import { bucketValue } from '../stats/histogram.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { RunnerControl } from '../core/contracts.ts';
+import type { WorkerInfo } from '../runners/master-runner.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
 import type { CicadaOptions } from './options.ts';
-import { buildReportData, type ReportContext } from './report.ts';
+import { buildReportData, type ReportContext } from '../exporters/build-report.ts';
 import type { Selection } from './prepare.ts';
 import { taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
@@ -96,10 +97,12 @@ export interface HeadlessSetup {
   currentPercentiles?: () => Record<string, (number | null)[]>;
   /** Runs after the stop, before reports are written (e.g. collect workers' final reports). */
   beforeReport?: () => Promise<void>;
+  /** The workers of a distributed run (for the web UI's workers tab). */
+  workers?: () => WorkerInfo[];
 }
 
-/** Runs the test in this process to its end and returns the process exit code. */
-export async function runHeadless(run: HeadlessRun): Promise<number> {
+/** Runs the test in this process (users here, no workers), driven headless or by the web UI; returns the exit code. */
+export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): Promise<number> {
   const { options, loaded, selection, logger } = run;
   const environment = createEnvironment(options, logger);
   const stats = createRequestStats(options, logger);
@@ -117,7 +120,7 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
     resetStatsAfterRamp: options.resetStats,
   });
   try {
-    return await driveHeadless(run, {
+    return await drive(run, {
       runner,
       environment,
       begin: () => {
@@ -139,35 +142,104 @@ export async function runHeadless(run: HeadlessRun): Promise<number> {
   }
 }
 
-/** Drives a headless run to its end: live view, CSV history, signals, final reports; returns the exit code. */
-export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
-  const { options, loaded, selection, logger, out } = run;
-  const { runner, environment } = setup;
-  const startTime = Date.now();
-  const context: ReportContext = {
+/** Drives a run to its end (headless or web) and returns the exit code. */
+export type Drive = (run: HeadlessRun, setup: HeadlessSetup) => Promise<number>;
+
+/** What the reports say about the run: host, files, start time, task ratios. */
+export function reportContext(run: HeadlessRun, startTime = Date.now()): ReportContext {
+  const { options, loaded, selection } = run;
+  return {
     host: options.host ?? [...selection.classes.values()].map((c) => c.host).find((h) => h) ?? '',
     cicadafiles: loaded.files.map((f) => path.relative(process.cwd(), f) || f),
     startTime,
     cicadaVersion,
     taskRatios: taskRatios(selection.classes, selection.plan, options.equalWeights),
   };
-  const report = (): ReportData => {
-    const data = buildReportData(runner, context);
-    if (!options.csvFullHistory || !setup.currentPercentiles) return data;
+}
+
+/** Report data as of now (with per-entry current percentiles when --csv-full-history needs them). */
+export function reportMaker(run: HeadlessRun, setup: HeadlessSetup, context: ReportContext): () => ReportData {
+  return () => {
+    const data = buildReportData(setup.runner, { ...context, host: setup.environment.host ?? context.host });
+    if (!run.options.csvFullHistory || !setup.currentPercentiles) return data;
     return { ...data, currentPercentiles: setup.currentPercentiles() };
   };
+}
 
+/** Checks the report destinations up front and opens the CSV writer, so a run never ends with results it cannot write. */
+export async function prepareReports(options: CicadaOptions): Promise<CsvWriter | undefined> {
   if (options.html !== undefined) await checkWritable(expandReportName(options.html, options), '--html');
   if (options.jsonFile !== undefined) await checkWritable(`${expandReportName(options.jsonFile, options)}.json`, '--json-file');
   const csv = options.csv !== undefined ? new CsvWriter({ prefix: options.csv, fullHistory: options.csvFullHistory }) : undefined;
   await csv?.open();
+  return csv;
+}
+
+/** Appends a `_stats_history.csv` row set every second while `active()`; returns the timer. */
+export function csvHistoryTimer(csv: CsvWriter, report: () => ReportData, run: HeadlessRun, active: () => boolean = () => true): NodeJS.Timeout {
+  let writing = Promise.resolve();
+  return setInterval(() => {
+    if (!active()) return;
+    const data = report();
+    writing = writing.then(() => csv.appendHistory(data, Math.floor(Date.now() / 1000))).catch((error: unknown) => {
+      run.logger.error(`writing ${run.options.csv}_stats_history.csv failed: ${String(error)}`);
+    });
+  }, 1000);
+}
+
+/**
+ * A cicadafile's stray promise or timer callback must not end the run and lose its results: it is
+ * recorded as an exception and the run goes on. Returns the function that removes the handlers.
+ */
+export function guardStrayErrors(logger: Logger): () => void {
+  const onStray = (error: unknown): void => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    logger.error(`unhandled error in the cicadafile: ${e.message}`);
+    events.userError.fire({ user: {}, error: e, task: '(unhandled)' });
+  };
+  process.on('unhandledRejection', onStray);
+  process.on('uncaughtException', onStray);
+  return () => {
+    process.off('unhandledRejection', onStray);
+    process.off('uncaughtException', onStray);
+  };
+}
+
+/** The end of a run: summary, final CSV, HTML and JSON reports; returns the exit code the results call for. */
+export async function finishReports(run: HeadlessRun, data: ReportData, csv: CsvWriter | undefined, environment: Environment): Promise<number> {
+  const { options, logger, out } = run;
+  new ConsoleReporter({ stream: out }).printSummary(data);
+  if (csv) {
+    await csv.appendHistory(data, Math.floor(Date.now() / 1000));
+    await csv.writeFinal(data);
+  }
+  if (options.html !== undefined) {
+    const file = expandReportName(options.html, options);
+    await writeReportFile(file, htmlReport(data));
+    logger.info(`HTML report written to ${path.resolve(file)}`);
+  }
+  const json = `${JSON.stringify(jsonReport(data, bucketValue), null, 2)}\n`;
+  if (options.jsonFile !== undefined) await writeReportFile(`${expandReportName(options.jsonFile, options)}.json`, json);
+  if (options.json) process.stdout.write(json);
+  events.quitting.fire({ environment });
+  const failed = data.total.numFailures > 0 || data.snapshot.exceptions.length > 0;
+  return failed ? options.exitCodeOnError : ExitCode.ok;
+}
+
+/** Drives a headless run to its end: live view, CSV history, signals, final reports; returns the exit code. */
+export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
+  const { options, logger, out } = run;
+  const { runner, environment } = setup;
+  const context = reportContext(run);
+  const report = reportMaker(run, setup, context);
+  const csv = await prepareReports(options);
 
   const console = new ConsoleReporter({ stream: out });
   const timers: NodeJS.Timeout[] = [];
   if (!options.onlySummary) {
     timers.push(setInterval(() => {
       console.printLive(report(), {
-        elapsedMs: Date.now() - startTime,
+        elapsedMs: Date.now() - context.startTime,
         ...(options.runTime !== undefined ? { runTimeMs: options.runTime * 1000 } : {}),
         userCount: runner.userCount,
         targetUserCount: runner.targetUserCount,
@@ -176,15 +248,7 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
       });
     }, LIVE_INTERVAL_MS));
   }
-  if (csv) {
-    let writing = Promise.resolve();
-    timers.push(setInterval(() => {
-      const data = report();
-      writing = writing.then(() => csv.appendHistory(data, Math.floor(Date.now() / 1000))).catch((error: unknown) => {
-        logger.error(`writing ${options.csv}_stats_history.csv failed: ${String(error)}`);
-      });
-    }, 1000));
-  }
+  if (csv) timers.push(csvHistoryTimer(csv, report, run));
 
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -199,15 +263,7 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A cicadafile's stray promise or timer callback must not end the run and lose its results:
-  // record it as an exception and go on.
-  const onStray = (error: unknown): void => {
-    const e = error instanceof Error ? error : new Error(String(error));
-    logger.error(`unhandled error in the cicadafile: ${e.message}`);
-    events.userError.fire({ user: {}, error: e, task: '(unhandled)' });
-  };
-  process.on('unhandledRejection', onStray);
-  process.on('uncaughtException', onStray);
+  const unguard = guardStrayErrors(logger);
 
   events.init.fire({ environment });
   await setup.begin();
@@ -216,25 +272,6 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   for (const t of timers) clearInterval(t);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  process.off('unhandledRejection', onStray);
-  process.off('uncaughtException', onStray);
-
-  const data = report();
-  console.printSummary(data);
-  if (csv) {
-    await csv.appendHistory(data, Math.floor(Date.now() / 1000));
-    await csv.writeFinal(data);
-  }
-  if (options.html !== undefined) {
-    const file = expandReportName(options.html, options);
-    await writeReportFile(file, htmlReport(data));
-    logger.info(`HTML report written to ${path.resolve(file)}`);
-  }
-  const json = `${JSON.stringify(jsonReport(data, bucketValue), null, 2)}\n`;
-  if (options.jsonFile !== undefined) await writeReportFile(`${expandReportName(options.jsonFile, options)}.json`, json);
-  if (options.json) process.stdout.write(json);
-  events.quitting.fire({ environment });
-
-  const failed = data.total.numFailures > 0 || data.snapshot.exceptions.length > 0;
-  return failed ? options.exitCodeOnError : ExitCode.ok;
+  unguard();
+  return finishReports(run, report(), csv, environment);
 }

@@ -1,7 +1,7 @@
 // Tests for the option value parsers: time spans, counts, rates, URLs, ports, switches and lists.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from './errors.ts';
 import {
   MAX_TIME_SPAN_SECONDS, parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList,
 } from './parse-values.ts';

@@ -1,6 +1,6 @@
 // Builds the exporters' ReportData from a runner snapshot: views derived with the stats functions.
 import type { RunnerControl } from '../core/contracts.ts';
-import type { ReportData, TaskRatios } from '../exporters/report-data.ts';
+import type { ReportData, TaskRatios } from './report-data.ts';
 import { entryView, sortEntries } from '../stats/view.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
 

@@ -1,5 +1,5 @@
 // Parsers for option values (time spans, counts, rates, URLs, ports, lists): text in, typed value out, or a UsageError naming the field.
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from './errors.ts';
 
 /**
  * The longest time span accepted, in seconds: Node's timers hold at most 2^31-1 ms (about 24.8 days);

@@ -1,0 +1,192 @@
+// A run driven from the web UI: auth set-up, the server, --autostart/--autoquit, and reports when the process quits.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { ConsoleReporter } from '../exporters/console.ts';
+import { events } from '../index.ts';
+import type { WorkerInfo } from '../runners/master-runner.ts';
+import { OidcClient } from '../web/oidc.ts';
+import type { Role } from '../web/roles.ts';
+import { createWebServer, type WebServer } from '../web/server.ts';
+import { loadUsersFile, type WebUser } from '../web/users-file.ts';
+import type { WebRun, WorkerView } from '../web/web-run.ts';
+import { isLoopback } from './cluster-auth.ts';
+import type { CicadaOptions } from './options.ts';
+import {
+  csvHistoryTimer, finishReports, guardStrayErrors, prepareReports, reportContext, reportMaker,
+  type HeadlessRun, type HeadlessSetup,
+} from './run-headless.ts';
+import { cicadaVersion } from './version.ts';
+
+export const UI_DIR = fileURLToPath(new URL('../../dist/ui', import.meta.url));
+
+interface WebAuth {
+  users?: ReadonlyMap<string, WebUser>;
+  oidc?: OidcClient;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+async function readSecretFile(file: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UsageError(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'give the path of a readable file');
+  }
+}
+
+/** The OIDC callback URL the browser will be sent back to. */
+function redirectUrl(options: CicadaOptions): string {
+  if (options.webOidcRedirectUrl !== undefined) return options.webOidcRedirectUrl;
+  if (['0.0.0.0', '::', '*', ''].includes(options.webHost)) {
+    throw new UsageError(`--web-oidc-issuer with --web-host ${options.webHost} needs --web-oidc-redirect-url`, 'give the URL browsers use to reach Cicada, e.g. --web-oidc-redirect-url https://cicada.example.com/auth/oidc/callback');
+  }
+  const host = options.webHost.includes(':') ? `[${options.webHost}]` : options.webHost;
+  return `http${options.tlsCert ? 's' : ''}://${host}:${options.webPort}/auth/oidc/callback`;
+}
+
+/** Reads the users file, discovers the OIDC provider and loads the TLS files; refuses an unauthenticated public bind. */
+export async function loadWebAuth(options: CicadaOptions, env: Record<string, string | undefined>, logger: Logger): Promise<WebAuth> {
+  const auth: WebAuth = {};
+  if (options.webUsers !== undefined) auth.users = await loadUsersFile(options.webUsers);
+  if (options.webOidcIssuer !== undefined) {
+    const secret = options.webOidcClientSecretFile !== undefined
+      ? (await readSecretFile(options.webOidcClientSecretFile, '--web-oidc-client-secret-file')).toString('utf8').trim()
+      : env.CICADA_WEB_OIDC_CLIENT_SECRET;
+    if (!secret) {
+      throw new UsageError('--web-oidc-issuer needs the client secret', 'set CICADA_WEB_OIDC_CLIENT_SECRET or give --web-oidc-client-secret-file (never on the command line)');
+    }
+    const roleMap: Record<string, Role> = {};
+    for (const pair of options.webOidcRoles) {
+      const at = pair.lastIndexOf('=');
+      roleMap[pair.slice(0, at)] = pair.slice(at + 1) as Role;
+    }
+    auth.oidc = await OidcClient.discover({
+      issuer: options.webOidcIssuer,
+      clientId: options.webOidcClientId ?? '',
+      clientSecret: secret,
+      redirectUri: redirectUrl(options),
+      roleClaim: options.webOidcRoleClaim,
+      roleMap,
+    });
+  }
+  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
+    auth.tls = { cert: await readSecretFile(options.tlsCert, '--tls-cert'), key: await readSecretFile(options.tlsKey, '--tls-key') };
+  }
+  if (!auth.users && !auth.oidc && !isLoopback(options.webHost)) {
+    if (!options.insecure) {
+      throw new UsageError(
+        `refusing to serve the web UI on ${options.webHost} without authentication: anyone who can reach it could start load from this machine`,
+        'add --web-users FILE (see `cicada hash-password`) or --web-oidc-issuer, and preferably --tls-cert/--tls-key; --insecure overrides this',
+      );
+    }
+    logger.warning(`the web UI listens on ${options.webHost} WITHOUT authentication (--insecure): anyone who can reach it can start load from this machine`);
+  } else if (!auth.tls && !isLoopback(options.webHost)) {
+    logger.warning(`the web UI listens on ${options.webHost} without TLS: passwords and session cookies cross the network in clear text; add --tls-cert and --tls-key`);
+  }
+  return auth;
+}
+
+/** Turns the master's cumulative CPU milliseconds per worker into percent of one core since the last look. */
+function workerViews(source: () => WorkerInfo[]): () => WorkerView[] {
+  const last = new Map<string, { cpu: number; at: number; percent: number }>();
+  return () => {
+    const now = Date.now();
+    return source().map((w) => {
+      const prev = last.get(w.id);
+      let percent = prev?.percent ?? 0;
+      if (prev && now - prev.at >= 1000) percent = Math.max(0, Math.min(100 * 64, ((w.cpu - prev.cpu) / (now - prev.at)) * 100));
+      if (!prev || now - prev.at >= 1000) last.set(w.id, { cpu: w.cpu, at: now, percent });
+      return { id: w.id, state: w.missing ? 'missing' : w.state, userCount: w.userCount, cpu: Math.round(percent * 10) / 10, memory: w.memory, missing: w.missing };
+    });
+  };
+}
+
+/** Serves the web UI until the process is told to quit (Ctrl+C, SIGTERM, or --autoquit); returns the exit code. */
+export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
+  const { options, logger, out } = run;
+  const { runner, environment } = setup;
+  const auth = await loadWebAuth(options, process.env, logger);
+  const context = reportContext(run);
+  const report = reportMaker(run, setup, context);
+  const csv = await prepareReports(options);
+  const webRun: WebRun = {
+    runner,
+    report,
+    facts: {
+      userClasses: [...run.selection.classes.keys()],
+      shapeClass: run.loaded.shapeClass?.name ?? null,
+      host: context.host,
+      users: options.users ?? null,
+      spawnRate: options.spawnRate ?? null,
+      runTime: options.runTime ?? null,
+      distributed: setup.workers !== undefined,
+      version: cicadaVersion,
+    },
+    ...(setup.workers ? { workers: workerViews(setup.workers) } : {}),
+  };
+  const server: WebServer = await createWebServer({ host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger });
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (error) {
+    await server.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `the web UI cannot listen on ${options.webHost}:${options.webPort}: ${code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : String(error)}`,
+      'choose another port with -P/--web-port, or stop what uses it (or run with --headless)',
+    );
+  }
+  logger.info(`web UI: ${url}/${auth.users || auth.oidc ? '' : ' (no login: loopback only)'}`);
+
+  const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
+  const timers: NodeJS.Timeout[] = [];
+  if (csv) timers.push(csvHistoryTimer(csv, report, run, active));
+  if (options.printStats) {
+    const console = new ConsoleReporter({ stream: out });
+    timers.push(setInterval(() => {
+      if (!active()) return;
+      console.printLive(report(), { elapsedMs: Date.now() - context.startTime, userCount: runner.userCount, targetUserCount: runner.targetUserCount, spawning: runner.state === 'spawning', state: runner.state });
+    }, 2000));
+  }
+  const unguard = guardStrayErrors(logger);
+  let resolveQuit: (reason: string) => void = () => undefined;
+  const quitting = new Promise<string>((resolve) => {
+    resolveQuit = resolve;
+  });
+  const quit = { resolve: (reason: string) => resolveQuit(reason), promise: quitting };
+  const onSignal = (signal: NodeJS.Signals): void => quit.resolve(`${signal} received`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  events.init.fire({ environment });
+  if (options.autostart) {
+    void setup.begin().catch((error: unknown) => quit.resolve(`could not start: ${String(error)}`));
+    if (options.autoquit !== undefined) {
+      const seconds = options.autoquit;
+      void runner.whenStopped().then(() => {
+        logger.info(`the run ended; quitting in ${seconds} s (--autoquit)`);
+        timers.push(setTimeout(() => quit.resolve('--autoquit'), seconds * 1000));
+      });
+    }
+  }
+  const reason = await quit.promise;
+  logger.info(`${reason}: stopping the run and writing the final reports`);
+  process.off('SIGINT', onSignal);
+  const hard = (): void => {
+    logger.error('second interrupt: quitting without waiting for users');
+    process.exit(1);
+  };
+  process.once('SIGINT', hard);
+  try {
+    await runner.stop();
+    await setup.beforeReport?.();
+    for (const t of timers) clearInterval(t);
+    return await finishReports(run, report(), csv, environment);
+  } finally {
+    process.off('SIGINT', hard);
+    process.off('SIGTERM', onSignal);
+    unguard();
+    await server.close();
+  }
+}

@@ -1,0 +1,235 @@
+// Test helper: a real OpenID provider (oidc-provider, dev interactions) on 127.0.0.1, and a cookie-keeping
+// "browser" made of fetch calls that logs a user in through it until it is redirected to the client's redirect URI.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { constants, generateKeyPairSync, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+
+/** The part of oidc-provider's API used here (the package ships no type declarations). */
+interface ProviderInstance {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+}
+type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance;
+
+export interface TestClient {
+  client_id: string;
+  client_secret: string;
+  redirect_uris: string[];
+  /** Default RS256. */
+  id_token_signed_response_alg?: string;
+}
+
+export interface TestProviderOptions {
+  clients: TestClient[];
+  /** accountId -> claims (sub is the accountId). */
+  accounts: Record<string, Record<string, unknown>>;
+  /** oidc-provider's default (true) puts scope-requested claims in the userinfo response only; false puts them in the ID token too. */
+  conformIdTokenClaims?: boolean;
+}
+
+export interface TestProvider {
+  issuer: string;
+  /** Requests made to the token endpoint so far. */
+  readonly tokenRequests: number;
+  /** Requests made to the userinfo endpoint so far. */
+  readonly userinfoRequests: number;
+  close(): Promise<void>;
+}
+
+function signingKeys(): JsonWebKey[] {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return [{ ...rsa, kid: 'test-rsa' }, { ...ec, kid: 'test-ec' }];
+}
+
+async function loadProvider(): Promise<ProviderConstructor> {
+  const specifier: string = 'oidc-provider';
+  const mod = (await import(specifier)) as { Provider: ProviderConstructor };
+  return mod.Provider;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Starts an oidc-provider on a free port of 127.0.0.1. */
+export async function startTestProvider(options: TestProviderOptions): Promise<TestProvider> {
+  const Provider = await loadProvider();
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let tokenRequests = 0;
+  let userinfoRequests = 0;
+  const server = createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (req.method === 'POST' && path === '/token') tokenRequests += 1;
+    if (path === '/me') userinfoRequests += 1;
+    if (handler === undefined) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    handler(req, res);
+  });
+  const port = await listen(server);
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: options.clients.map((c) => ({ ...c, grant_types: ['authorization_code'], response_types: ['code'] })),
+    jwks: { keys: signingKeys() },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    pkce: { required: () => true },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    conformIdTokenClaims: options.conformIdTokenClaims ?? true,
+    claims: {
+      openid: ['sub'],
+      profile: ['preferred_username', 'name'],
+      email: ['email', 'email_verified'],
+      groups: ['groups'],
+    },
+    features: { devInteractions: { enabled: true } },
+    findAccount: (_ctx: unknown, id: string) => {
+      const claims = Object.hasOwn(options.accounts, id) ? options.accounts[id] : undefined;
+      if (claims === undefined) return undefined;
+      return { accountId: id, claims: () => ({ ...claims, sub: id }) };
+    },
+  });
+  handler = provider.callback();
+  return {
+    issuer,
+    get tokenRequests() {
+      return tokenRequests;
+    },
+    get userinfoRequests() {
+      return userinfoRequests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Cookies by name and path, enough for one origin. */
+class CookieJar {
+  readonly #cookies = new Map<string, { name: string; value: string; path: string }>();
+
+  store(setCookies: readonly string[]): void {
+    for (const line of setCookies) {
+      const [pair = '', ...attributes] = line.split(';').map((s) => s.trim());
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      let path = '/';
+      let expired = value === '';
+      for (const attribute of attributes) {
+        const [key = '', v = ''] = attribute.split('=');
+        if (key.toLowerCase() === 'path') path = v;
+        if (key.toLowerCase() === 'max-age' && Number(v) <= 0) expired = true;
+        if (key.toLowerCase() === 'expires' && Date.parse(v) < Date.now()) expired = true;
+      }
+      const id = `${name};${path}`;
+      if (expired) this.#cookies.delete(id);
+      else this.#cookies.set(id, { name, value, path });
+    }
+  }
+
+  header(url: URL): string {
+    return [...this.#cookies.values()]
+      .filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+}
+
+export interface BrowserLoginOptions {
+  /** The account to log in as (dev interactions accept any password). */
+  login: string;
+  /** Cancel at the provider's login page instead (the provider then answers access_denied). */
+  abort?: boolean;
+}
+
+/**
+ * Follows `authUrl` like a browser: keeps the provider's cookies, submits the dev login and consent forms, and
+ * stops at the first redirect to `redirectUri`, returning that URL's query.
+ */
+export async function browserLogin(authUrl: string, redirectUri: string, options: BrowserLoginOptions): Promise<Record<string, string>> {
+  const jar = new CookieJar();
+  let url = new URL(authUrl);
+  let method = 'GET';
+  let body: string | undefined;
+  for (let step = 0; step < 20; step += 1) {
+    if (`${url.origin}${url.pathname}` === redirectUri) return Object.fromEntries(url.searchParams);
+    const headers: Record<string, string> = { cookie: jar.header(url) };
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(5000) });
+    jar.store(response.headers.getSetCookie());
+    method = 'GET';
+    body = undefined;
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location !== null) {
+      await response.body?.cancel();
+      url = new URL(location, url);
+      continue;
+    }
+    const html = await response.text();
+    if (response.status !== 200) throw new Error(`the provider answered ${response.status} at ${url.pathname}: ${html.slice(0, 500)}`);
+    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    const action = /<form[^>]* action="([^"]+)"/.exec(html)?.[1];
+    if (prompt === undefined || action === undefined) throw new Error(`no interaction form at ${url.pathname}`);
+    if (prompt === 'login' && options.abort === true) {
+      url = new URL(`${url.pathname}/abort`, url);
+      continue;
+    }
+    const form = new URLSearchParams({ prompt });
+    if (prompt === 'login') {
+      form.set('login', options.login);
+      form.set('password', 'any');
+    }
+    url = new URL(action.replace(/&amp;/g, '&'), url);
+    method = 'POST';
+    body = form.toString();
+  }
+  throw new Error('too many steps before the redirect to the client');
+}
+
+/** A port of 127.0.0.1 that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A 127.0.0.1 server answering every request with `respond`'s status and body. */
+export async function startStaticServer(respond: (url: string) => { status: number; body: string; contentType?: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const { status, body, contentType } = respond(req.url ?? '/');
+    res.writeHead(status, { 'content-type': contentType ?? 'application/json' });
+    res.end(body);
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Signs a compact JWS with `key` using `header.alg` (RS*, PS*, ES*, EdDSA), as a provider would. */
+export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const encode = (part: Record<string, unknown>): string => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const input = Buffer.from(`${encode(header)}.${encode(payload)}`);
+  const alg = String(header.alg);
+  const hash = `sha${alg.slice(2)}`;
+  let signature: Buffer;
+  if (alg.startsWith('RS')) signature = sign(hash, input, key);
+  else if (alg.startsWith('PS')) signature = sign(hash, input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  else if (alg.startsWith('ES')) signature = sign(hash, input, { key, dsaEncoding: 'ieee-p1363' });
+  else signature = sign(null, input, key);
+  return `${input.toString()}.${signature.toString('base64url')}`;
+}

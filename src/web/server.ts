@@ -1,0 +1,254 @@
+// The web server: security headers, host/origin checks, sessions and roles (deny by default), then the routes.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet from '@fastify/helmet';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from '../core/logger.ts';
+import { HttpError } from './http-error.ts';
+import type { OidcClient } from './oidc.ts';
+import { roleAllows, type Access, type Role } from './roles.ts';
+import { DEFAULT_TIMEOUTS, sameSecret, SessionStore, type AuthMode, type Session, type SessionTimeouts } from './sessions.ts';
+import { loadUi, registerUi } from './static-ui.ts';
+import type { WebUser } from './users-file.ts';
+import type { WebRun } from './web-run.ts';
+import { registerApi } from './api-routes.ts';
+import { registerAuth } from './auth-routes.ts';
+import { registerStream } from './stream.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route. Every route must say (deny by default): registration fails otherwise. */
+    access?: Access;
+    /** A POST route that needs no CSRF token (only login, which has no session yet). */
+    noCsrf?: boolean;
+  }
+  interface FastifyRequest {
+    session: Session | undefined;
+  }
+}
+
+export interface WebServerOptions {
+  host: string;
+  port: number;
+  /** PEM certificate and key: serve HTTPS (then cookies get `Secure` and `__Host-`, and HSTS is sent). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Users who may log in with a password; with neither this nor `oidc`, auth mode is none (loopback only). */
+  users?: ReadonlyMap<string, WebUser>;
+  oidc?: OidcClient;
+  run: WebRun;
+  /** Folder of the built UI (index.html and assets/). */
+  uiDir: string;
+  logger: Logger;
+  sessionTimeouts?: SessionTimeouts;
+  now?: () => number;
+  /** Login attempts per client address per window (default 10 per minute). */
+  loginRateLimit?: { max: number; windowMs: number };
+  /** Interval of the live stream's events (default 1 s). */
+  streamIntervalMs?: number;
+}
+
+/** Shared by the route modules. */
+export interface WebContext {
+  options: WebServerOptions;
+  sessions: SessionStore;
+  authMode: AuthMode;
+  secure: boolean;
+  cookieName: string;
+  logger: Logger;
+  /** Starts a session for a logged-in user (a new id every time) and sets its cookie. */
+  login(reply: FastifyReply, previous: Session | undefined, user: string, role: Role, mode: AuthMode): Session;
+  sessionJson(session: Session): { user: string; role: Role; csrfToken: string; authMode: AuthMode };
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const BODY_LIMIT = 64 * 1024;
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The host part of a Host header (`[::1]:8089` → `[::1]`, `a:80` → `a`). */
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  const colon = hostHeader.lastIndexOf(':');
+  return colon === -1 ? hostHeader : hostHeader.slice(0, colon);
+}
+
+function contentSecurityPolicy(secure: boolean): Record<string, string[]> {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+    frameAncestors: ["'none'"],
+    formAction: ["'self'"],
+    ...(secure ? { upgradeInsecureRequests: [] } : {}),
+  };
+}
+
+export interface WebServer {
+  app: FastifyInstance;
+  /** Every registered route and who may call it (for the deny-by-default test and the docs). */
+  routes: readonly { method: string; url: string; access: Access }[];
+  /** Listens; resolves with the URL to open. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createWebServer(options: WebServerOptions): Promise<WebServer> {
+  const ui = await loadUi(options.uiDir);
+  const secure = options.tls !== undefined;
+  const authMode: AuthMode = options.oidc ? 'oidc' : options.users ? 'users' : 'none';
+  const loopbackOnly = authMode === 'none' || isLoopbackHost(options.host);
+  const allowedHosts = new Set(['127.0.0.1', 'localhost', '[::1]', options.host.includes(':') ? `[${options.host}]` : options.host]);
+  const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    bodyLimit: BODY_LIMIT,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.
+    requestTimeout: 30_000,
+    http: { headersTimeout: 10_000, requestTimeout: 30_000 } as never,
+    logger: false,
+    return503OnClosing: true,
+  });
+  const sessions = new SessionStore(options.sessionTimeouts ?? DEFAULT_TIMEOUTS, options.now ?? Date.now);
+  const cookieName = secure ? '__Host-cicada_session' : 'cicada_session';
+  const ctx: WebContext = {
+    options,
+    sessions,
+    authMode,
+    secure,
+    cookieName,
+    logger: options.logger,
+    login(reply, previous, user, role, mode) {
+      sessions.delete(previous?.id);
+      const session = sessions.create(user, role, mode);
+      reply.setCookie(cookieName, session.id, { path: '/', httpOnly: true, sameSite: 'strict', secure });
+      return session;
+    },
+    sessionJson: (s) => ({ user: s.user, role: s.role, csrfToken: s.csrfToken, authMode: s.authMode }),
+  };
+
+  const postPaths = new Set<string>();
+  const routes: { method: string; url: string; access: Access }[] = [];
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (access === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} has no access rule (config.access): every route must name who may call it`);
+    }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('POST')) postPaths.add(route.url);
+    for (const method of methods) routes.push({ method, url: route.url, access });
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(secure) },
+    hsts: secure ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) => new HttpError(429, `too many attempts; try again in ${context.after}`),
+  });
+  app.decorateRequest('session', undefined);
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const seen = fields[key];
+      fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    }
+    done(null, fields);
+  });
+
+  // Before anything else: the Host (DNS rebinding), the Origin of unsafe requests, then session and role.
+  app.addHook('onRequest', async (request) => {
+    if (loopbackOnly && !allowedHosts.has(hostnameOf(request.headers.host ?? ''))) {
+      throw new HttpError(403, `unexpected Host header: open the UI as http${secure ? 's' : ''}://127.0.0.1:${request.socket.localPort ?? options.port}/`);
+    }
+    const access = request.routeOptions.config?.access;
+    if (UNSAFE_METHODS.has(request.method) || request.headers.accept === 'text/event-stream' || request.url.startsWith('/stream')) {
+      checkSameOrigin(request, secure);
+    }
+    request.session = sessions.get(request.cookies[cookieName]);
+    if (access === undefined || access === 'public') return;
+    const role = request.session?.role ?? (authMode === 'none' ? 'admin' : undefined);
+    if (role === undefined) throw new HttpError(401, 'log in first');
+    if (!roleAllows(role, access)) {
+      options.logger.warning(`web: ${request.session?.user ?? 'anonymous'} (${role}) was refused ${request.method} ${request.url}: needs ${access}`);
+      throw new HttpError(403, `your role (${role}) may not do this; it needs ${access}`);
+    }
+  });
+  // After the body is parsed: the CSRF token of every unsafe request (header, or the `_csrf` form field).
+  app.addHook('preHandler', async (request) => {
+    if (!UNSAFE_METHODS.has(request.method) || request.routeOptions.config?.noCsrf) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    const fromForm = body && typeof body === 'object' ? body._csrf : undefined;
+    if (body && typeof body === 'object' && '_csrf' in body) delete body._csrf;
+    const token = request.headers['x-csrf-token'] ?? fromForm;
+    const session = request.session;
+    if (!session) {
+      throw new HttpError(403, authMode === 'none' ? 'missing CSRF token: GET /session first and send its csrfToken in an X-CSRF-Token header' : 'log in first');
+    }
+    if (typeof token !== 'string' || !sameSecret(token, session.csrfToken)) {
+      options.logger.warning(`web: refused ${request.method} ${request.url} from ${session.user}: ${token === undefined ? 'no' : 'a wrong'} CSRF token`);
+      throw new HttpError(403, `${token === undefined ? 'missing' : 'invalid'} CSRF token: send the session's csrfToken in an X-CSRF-Token header`);
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; field?: string }, request, reply) => {
+    const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
+    if (status >= 500) {
+      options.logger.error(`web: ${request.method} ${request.url} failed: ${error.stack ?? error.message}`);
+      return reply.code(500).send({ success: false, message: 'internal error (see the Cicada log)' });
+    }
+    if (status === 429) {
+      const retry = reply.getHeader('retry-after');
+      if (retry === undefined) reply.header('retry-after', 60);
+    }
+    return reply.code(status).send({ success: false, message: error.message, ...(error instanceof HttpError && error.field ? { field: error.field } : {}) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (postPaths.has(path)) {
+      return reply.code(405).header('allow', 'POST').send({ success: false, message: `${request.method} ${path} is not allowed: use POST (with the CSRF token)` });
+    }
+    return reply.code(404).send({ success: false, message: `no such page: ${path.slice(0, 200)}` });
+  });
+
+  registerUi(app, ui);
+  registerAuth(app, ctx);
+  registerApi(app, ctx);
+  registerStream(app, ctx);
+  await app.ready();
+
+  return {
+    app,
+    routes,
+    async listen() {
+      await app.listen({ host: options.host, port: options.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      const shown = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+      return `http${secure ? 's' : ''}://${shown}:${port}`;
+    },
+    close: () => app.close(),
+  };
+}
+
+/** Refuses a cross-origin unsafe request or live stream (CSRF defence in depth, and the stream's Origin check). */
+function checkSameOrigin(request: FastifyRequest, secure: boolean): void {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') throw new HttpError(403, 'cross-site request refused');
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  const expected = `http${secure ? 's' : ''}://${request.headers.host ?? ''}`;
+  if (origin !== expected) throw new HttpError(403, `request from a foreign origin (${origin.slice(0, 100)}) refused`);
+}

@@ -1,0 +1,94 @@
+// The JSON of GET /stats/requests (Locust's fields, plus Cicada's) and of the history points charts use.
+import { entryJson, percentileKey, type EntryJson } from '../exporters/json.ts';
+import type { ReportData } from '../exporters/report-data.ts';
+import { PERCENTILES_TO_REPORT, type HistoryPoint } from '../stats/types.ts';
+import type { WorkerView } from './web-run.ts';
+
+/** Locust caps the tables at 500 rows; the UI stays responsive with many dynamic names. */
+const MAX_ROWS = 500;
+
+export interface HistoryPointJson {
+  time: number;
+  user_count: number;
+  current_rps: number;
+  current_fail_per_sec: number;
+  response_time_percentiles: Record<string, number | null>;
+  total_requests: number;
+  total_failures: number;
+}
+
+export function historyPointJson(point: HistoryPoint): HistoryPointJson {
+  const percentiles: Record<string, number | null> = {};
+  PERCENTILES_TO_REPORT.forEach((p, i) => {
+    percentiles[percentileKey(p)] = point.currentPercentiles[i] ?? null;
+  });
+  return {
+    time: point.time,
+    user_count: point.userCount,
+    current_rps: point.currentRps,
+    current_fail_per_sec: point.currentFailPerSec,
+    response_time_percentiles: percentiles,
+    total_requests: point.totalRequests,
+    total_failures: point.totalFailures,
+  };
+}
+
+export interface StatsRequestsJson {
+  stats: EntryJson[];
+  errors: { method: string; name: string; error: string; occurrences: number; first_seen: number; last_seen: number }[];
+  total_rps: number;
+  total_fail_per_sec: number;
+  fail_ratio: number;
+  current_rps: number;
+  current_fail_per_sec: number;
+  current_response_time_percentiles: Record<string, number | null>;
+  state: string;
+  user_count: number;
+  target_user_count: number;
+  user_classes: Record<string, number>;
+  exceptions_count: number;
+  host: string;
+  start_time: number;
+  time: number;
+  workers?: { id: string; state: string; user_count: number; cpu_usage: number; memory_usage: number; missing: boolean }[];
+  worker_count?: number;
+}
+
+export function statsRequestsJson(data: ReportData, targetUserCount: number, workers?: WorkerView[]): StatsRequestsJson {
+  const total = entryJson(data.total);
+  const last = data.snapshot.history.at(-1);
+  const current = last ? historyPointJson(last) : undefined;
+  const stats = data.entries.slice(0, MAX_ROWS).map(entryJson);
+  const errors = [...data.snapshot.errors]
+    .sort((a, b) => b.occurrences - a.occurrences)
+    .slice(0, MAX_ROWS)
+    .map((e) => ({ method: e.method, name: e.name, error: e.error, occurrences: e.occurrences, first_seen: e.firstSeen, last_seen: e.lastSeen }));
+  return {
+    stats: [...stats, total],
+    errors,
+    total_rps: total.total_rps,
+    total_fail_per_sec: total.total_fail_per_sec,
+    fail_ratio: total.fail_ratio,
+    current_rps: total.current_rps,
+    current_fail_per_sec: total.current_fail_per_sec,
+    // Locust's "current" percentiles: the sliding window of the latest history point.
+    current_response_time_percentiles: {
+      'response_time_percentile_0.5': current?.response_time_percentiles['0.5'] ?? null,
+      'response_time_percentile_0.95': current?.response_time_percentiles['0.95'] ?? null,
+    },
+    state: data.meta.state,
+    user_count: data.meta.userCount,
+    target_user_count: targetUserCount,
+    user_classes: data.meta.userClassCounts,
+    exceptions_count: data.snapshot.exceptions.length,
+    host: data.meta.host,
+    start_time: data.snapshot.startTime,
+    time: Math.floor(data.snapshot.time / 1000),
+    ...(workers
+      ? {
+          workers: workers.map((w) => ({ id: w.id, state: w.state, user_count: w.userCount, cpu_usage: w.cpu, memory_usage: w.memory, missing: w.missing })),
+          worker_count: workers.filter((w) => !w.missing).length,
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,106 @@
+// Test support for the web layer: a real LocalRunner whose users fire recorded requests, a built-UI stand-in, users.
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defaultClientDefaults, type Environment } from '../core/environment.ts';
+import { Events } from '../core/events.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { TaskPlan } from '../core/task-plan.ts';
+import { task } from '../core/tasks.ts';
+import { User } from '../core/user.ts';
+import { constant } from '../core/wait-time.ts';
+import { buildReportData } from '../exporters/build-report.ts';
+import { LocalRunner } from '../runners/local-runner.ts';
+import { RequestStats } from '../stats/request-stats.ts';
+import { hashPassword } from './password.ts';
+import type { Role } from './roles.ts';
+import { createWebServer, type WebServer, type WebServerOptions } from './server.ts';
+import { parseUsersFile } from './users-file.ts';
+import type { WebRun } from './web-run.ts';
+
+/** Names a hostile user could give requests; the UI must show them as text. */
+export const HOSTILE_NAME = '<img src=x onerror=window.__xss=1>';
+
+class Shopper extends User {
+  waitTime = constant(0.05);
+  @task async browse() {
+    this.environment.events.request.fire({ requestType: 'GET', name: '/items', responseTime: 3, responseLength: 10, error: null, startTime: Date.now() });
+  }
+  @task async hostile() {
+    this.environment.events.request.fire({ requestType: 'GET', name: HOSTILE_NAME, responseTime: 5, responseLength: 1, error: new Error('</script><script>window.__xss=1</script>'), startTime: Date.now() });
+  }
+}
+class Browser extends User {
+  waitTime = constant(0.05);
+  @task async look() {
+    this.environment.events.request.fire({ requestType: 'GET', name: '/', responseTime: 1, responseLength: 5, error: null, startTime: Date.now() });
+  }
+}
+
+export function testRun(): { run: WebRun; runner: LocalRunner; stats: RequestStats } {
+  const events = new Events();
+  const environment: Environment = { events, host: 'http://127.0.0.1:9', logger: silentLogger, clientDefaults: defaultClientDefaults, parsedOptions: {}, runner: undefined };
+  const stats = new RequestStats();
+  stats.attach(events);
+  const runner = new LocalRunner({
+    environment,
+    userClasses: new Map<string, typeof Shopper | typeof Browser>([['Shopper', Shopper], ['Browser', Browser]]),
+    plan: new TaskPlan(),
+    stats,
+    stopTimeout: 0,
+    inFlightGraceMs: 1000,
+    tickMs: 100,
+  });
+  const context = { host: 'http://127.0.0.1:9', cicadafiles: ['cicadafile.ts'], startTime: Date.now(), cicadaVersion: 'test' };
+  const run: WebRun = {
+    runner,
+    report: () => buildReportData(runner, { ...context, host: environment.host ?? context.host }),
+    facts: { userClasses: ['Shopper', 'Browser'], shapeClass: null, host: context.host, users: 10, spawnRate: 1, runTime: null, distributed: false, version: 'test' },
+  };
+  return { run, runner, stats };
+}
+
+/** A folder shaped like dist/ui: index.html and one asset. */
+export async function fakeUiDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cicada-ui-'));
+  await mkdir(path.join(dir, 'assets'));
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>Cicada</title><script type="module" src="/assets/app-1234.js"></script>');
+  await writeFile(path.join(dir, 'assets', 'app-1234.js'), 'console.log("ui");');
+  return dir;
+}
+
+export const PASSWORDS: Record<Role, string> = { viewer: 'viewer password 1', operator: 'operator password 2', admin: 'admin password 3' };
+export const USER_OF: Record<Role, string> = { viewer: 'vic', operator: 'otto', admin: 'ada' };
+
+let usersText: Promise<string> | undefined;
+/** A users file with one user per role (hashed once per test process: scrypt is slow on purpose). */
+export function usersFileText(): Promise<string> {
+  usersText ??= (async () => {
+    const parts = await Promise.all((Object.keys(USER_OF) as Role[]).map(async (role) => `[[users]]\nname = "${USER_OF[role]}"\nrole = "${role}"\npassword_hash = "${await hashPassword(PASSWORDS[role])}"\n`));
+    return parts.join('\n');
+  })();
+  return usersText;
+}
+
+export interface TestServer extends WebServer {
+  runner: LocalRunner;
+  run: WebRun;
+}
+
+/** A web server on a real LocalRunner; with `users: true` the users file above is used. */
+export async function startTestServer(extra: Partial<WebServerOptions> & { withUsers?: boolean; logger?: Logger } = {}): Promise<TestServer> {
+  const { run, runner } = testRun();
+  const { withUsers, ...options } = extra;
+  const server = await createWebServer({
+    host: '127.0.0.1',
+    port: 0,
+    run,
+    uiDir: await fakeUiDir(),
+    logger: silentLogger,
+    loginRateLimit: { max: 1000, windowMs: 60_000 },
+    streamIntervalMs: 100,
+    ...(withUsers ? { users: parseUsersFile(await usersFileText(), 'users.toml') } : {}),
+    ...options,
+  });
+  return { ...server, runner, run };
+}

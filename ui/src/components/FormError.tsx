@@ -1,0 +1,16 @@
+import type { FieldError } from './fields';
+
+export function FormError({ error }: { error: FieldError | null }) {
+  if (!error) return null;
+  return (
+    <p class="form-error" role="alert" data-testid="form-error">
+      {error.message}
+    </p>
+  );
+}
+
+/** Props that mark an input as the one the error is about. */
+export function invalid(error: FieldError | null, field: string) {
+  const bad = error?.field === field;
+  return { 'aria-invalid': bad ? ('true' as const) : undefined, class: bad ? 'invalid' : undefined };
+}

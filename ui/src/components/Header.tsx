@@ -1,0 +1,71 @@
+import type { ComponentChildren } from 'preact';
+import { formatCount, formatPercent, formatRps } from '../format';
+import type { Session, StatsSnapshot } from '../types';
+
+interface Props {
+  session: Session;
+  stats: StatsSnapshot | null;
+  /** Fallback before the first event, from /config. */
+  configHost: string | null;
+  connected: boolean;
+  onLogout(): void;
+  /** Run controls (start/edit/stop…), rendered on the right. */
+  children?: ComponentChildren;
+}
+
+function Metric({ label, testid, value, title }: { label: string; testid: string; value: string; title?: string }) {
+  return (
+    <div class="metric">
+      <span class="metric-label">{label}</span>
+      <span class="metric-value" data-testid={testid} title={title}>
+        {value}
+      </span>
+    </div>
+  );
+}
+
+export function Header({ session, stats, configHost, connected, onLogout, children }: Props) {
+  const state = stats?.state ?? 'connecting';
+  const host = stats?.host ?? configHost ?? '';
+  const target = stats?.target_user_count;
+  const users = stats
+    ? target !== null && target !== undefined
+      ? `${formatCount(stats.user_count)} / ${formatCount(target)}`
+      : formatCount(stats.user_count)
+    : '–';
+  const quietUser = session.authMode === 'none';
+
+  return (
+    <header class="topbar">
+      <div class="brand-block">
+        <span class="brand">Cicada</span>
+        {/* The class is a fixed set (state-<known value>), the text is the server's. */}
+        <span
+          class={`state state-${/^[a-z]+$/.test(state) ? state : 'unknown'}${connected ? '' : ' offline'}`}
+          data-testid="header-state"
+          title={connected ? undefined : 'Live updates are reconnecting…'}
+        >
+          {state}
+        </span>
+      </div>
+
+      <div class="metrics">
+        <Metric label="Host" testid="header-host" value={host || '–'} title={host} />
+        <Metric label="Users" testid="header-users" value={users} />
+        <Metric label="RPS" testid="header-rps" value={stats ? formatRps(stats.current_rps) : '–'} />
+        <Metric label="Failures" testid="header-fail-ratio" value={stats ? formatPercent(stats.fail_ratio) : '–'} />
+      </div>
+
+      <div class="actions">{children}</div>
+
+      <div class={`account${quietUser ? ' quiet' : ''}`}>
+        <span data-testid="header-user">{`${session.user} (${session.role})`}</span>
+        {session.authMode !== 'none' && (
+          <button type="button" class="btn ghost small" data-testid="logout-button" onClick={onLogout}>
+            Log out
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}

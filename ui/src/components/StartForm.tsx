@@ -1,0 +1,177 @@
+import { useState } from 'preact/hooks';
+import { ApiError, swarm, type SwarmRequest } from '../api';
+import type { Config } from '../types';
+import { isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
+import { FormError, invalid } from './FormError';
+
+interface Props {
+  config: Config;
+  onStarted(): void;
+  /** Shown as "Cancel" when the form was opened by "New test". */
+  onCancel?: () => void;
+}
+
+const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+
+export function StartForm({ config, onStarted, onCancel }: Props) {
+  const [users, setUsers] = useState(str(config.users));
+  const [rate, setRate] = useState(str(config.spawn_rate));
+  const [host, setHost] = useState(str(config.host));
+  const [runTime, setRunTime] = useState(str(config.run_time));
+  const [classes, setClasses] = useState<string[]>(config.user_classes);
+  const [error, setError] = useState<FieldError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const shape = config.shape_class;
+  const allClasses = config.user_classes;
+
+  const build = (): SwarmRequest | FieldError => {
+    const body: SwarmRequest = {};
+    // With a LoadShape the shape decides the user count; both fields may stay empty.
+    if (!(shape && users.trim() === '' && rate.trim() === '')) {
+      const u = parseUserCount(users);
+      if (isFieldError(u)) return u;
+      const r = parseSpawnRate(rate);
+      if (isFieldError(r)) return r;
+      body.user_count = u;
+      body.spawn_rate = r;
+    }
+    const h = host.trim();
+    if (h !== '') {
+      if (!/^https?:\/\/\S+$/i.test(h)) return { message: 'Host must be an http:// or https:// URL.', field: 'host' };
+      body.host = h;
+    }
+    if (runTime.trim() !== '') body.run_time = runTime.trim();
+    if (allClasses.length > 1) {
+      if (classes.length === 0) return { message: 'Choose at least one user class.', field: 'user_classes' };
+      // All checked means "all": leave the field out.
+      if (classes.length < allClasses.length) body.user_classes = allClasses.filter((c) => classes.includes(c));
+    }
+    return body;
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    const body = build();
+    if (isFieldError(body)) {
+      setError(body);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await swarm(body);
+      onStarted();
+    } catch (err) {
+      setError(err instanceof ApiError ? { message: err.message, field: err.field } : { message: String(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const toggle = (name: string, on: boolean) =>
+    setClasses((cur) => (on ? [...cur.filter((c) => c !== name), name] : cur.filter((c) => c !== name)));
+
+  return (
+    <section class="panel">
+      <h2>Start a new load test</h2>
+      <form data-testid="start-form" class="form-grid" onSubmit={submit} noValidate>
+        {shape && (
+          <p class="hint span-all" data-testid="start-shape">
+            Uses LoadShape <strong>{shape}</strong>: the user count is optional.
+          </p>
+        )}
+        <label class="field">
+          <span>Number of users (peak concurrency)</span>
+          <input
+            data-testid="start-users"
+            name="user_count"
+            type="number"
+            inputMode="numeric"
+            min={0}
+            step={1}
+            value={users}
+            placeholder={shape ? 'set by the shape' : ''}
+            onInput={(e) => setUsers(e.currentTarget.value)}
+            {...invalid(error, 'user_count')}
+          />
+        </label>
+        <label class="field">
+          <span>Spawn rate (users started/second)</span>
+          <input
+            data-testid="start-spawn-rate"
+            name="spawn_rate"
+            type="number"
+            inputMode="decimal"
+            min={0}
+            step="any"
+            value={rate}
+            placeholder={shape ? 'set by the shape' : ''}
+            onInput={(e) => setRate(e.currentTarget.value)}
+            {...invalid(error, 'spawn_rate')}
+          />
+        </label>
+        <label class="field">
+          <span>Host</span>
+          <input
+            data-testid="start-host"
+            name="host"
+            type="url"
+            inputMode="url"
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="https://example.com"
+            value={host}
+            onInput={(e) => setHost(e.currentTarget.value)}
+            {...invalid(error, 'host')}
+          />
+        </label>
+        <label class="field">
+          <span>Run time (optional)</span>
+          <input
+            data-testid="start-run-time"
+            name="run_time"
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="e.g. 30s, 5m, 1h30m"
+            value={runTime}
+            onInput={(e) => setRunTime(e.currentTarget.value)}
+            {...invalid(error, 'run_time')}
+          />
+        </label>
+
+        {allClasses.length > 1 && (
+          <fieldset class={`classes span-all${error?.field === 'user_classes' ? ' invalid' : ''}`}>
+            <legend>User classes</legend>
+            {allClasses.map((name) => (
+              <label class="check" key={name}>
+                <input
+                  type="checkbox"
+                  data-testid={`start-class-${name}`}
+                  checked={classes.includes(name)}
+                  onChange={(e) => toggle(name, e.currentTarget.checked)}
+                />
+                <span>{name}</span>
+              </label>
+            ))}
+          </fieldset>
+        )}
+
+        <div class="span-all">
+          <FormError error={error} />
+          <div class="buttons">
+            <button class="btn primary" type="submit" data-testid="start-submit" disabled={busy}>
+              {busy ? 'Starting…' : 'Start'}
+            </button>
+            {onCancel && (
+              <button class="btn secondary" type="button" onClick={onCancel}>
+                Cancel
+              </button>
+            )}
+          </div>
+        </div>
+      </form>
+    </section>
+  );
+}

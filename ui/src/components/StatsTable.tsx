@@ -1,0 +1,132 @@
+import { formatCount, formatMs, formatRps } from '../format';
+import type { StatsEntry } from '../types';
+
+export type SortField = keyof StatsEntry & string;
+export interface Sort {
+  field: SortField;
+  dir: 'asc' | 'desc';
+}
+
+interface Column {
+  field: SortField;
+  label: string;
+  format?: (v: number | null) => string;
+}
+
+const COLUMNS: Column[] = [
+  { field: 'method', label: 'Type' },
+  { field: 'name', label: 'Name' },
+  { field: 'num_requests', label: '# Requests', format: formatCount },
+  { field: 'num_failures', label: '# Fails', format: formatCount },
+  { field: 'median_response_time', label: 'Median (ms)', format: formatMs },
+  { field: 'response_time_percentile_0.95', label: '95%ile (ms)', format: formatMs },
+  { field: 'response_time_percentile_0.99', label: '99%ile (ms)', format: formatMs },
+  { field: 'avg_response_time', label: 'Average (ms)', format: formatMs },
+  { field: 'min_response_time', label: 'Min (ms)', format: formatMs },
+  { field: 'max_response_time', label: 'Max (ms)', format: formatMs },
+  { field: 'avg_content_length', label: 'Average size (bytes)', format: formatCount },
+  { field: 'current_rps', label: 'Current RPS', format: formatRps },
+  { field: 'current_fail_per_sec', label: 'Current failures/s', format: formatRps },
+];
+
+function compare(a: StatsEntry, b: StatsEntry, { field, dir }: Sort): number {
+  const x = a[field];
+  const y = b[field];
+  let c: number;
+  if (typeof x === 'number' || typeof y === 'number') {
+    // Missing numbers (null min before the first request) sort as smallest.
+    c = (typeof x === 'number' ? x : -Infinity) - (typeof y === 'number' ? y : -Infinity);
+    if (Number.isNaN(c)) c = 0;
+  } else {
+    c = String(x ?? '').localeCompare(String(y ?? ''), 'en', { numeric: true, sensitivity: 'base' });
+  }
+  return dir === 'asc' ? c : -c;
+}
+
+/** Split the server's list into request rows and the trailing Aggregated row. */
+export function splitTotal(stats: readonly StatsEntry[]): { rows: StatsEntry[]; total: StatsEntry | null } {
+  const last = stats[stats.length - 1];
+  if (last && last.name === 'Aggregated') return { rows: stats.slice(0, -1), total: last };
+  return { rows: [...stats], total: null };
+}
+
+interface Props {
+  stats: readonly StatsEntry[];
+  sort: Sort | null;
+  onSort(sort: Sort): void;
+}
+
+export function StatsTable({ stats, sort, onSort }: Props) {
+  const { rows, total } = splitTotal(stats);
+  // Stable sort; the Aggregated row never takes part.
+  const sorted = sort ? [...rows].sort((a, b) => compare(a, b, sort)) : rows;
+
+  const clickHeader = (field: SortField) =>
+    onSort({ field, dir: sort?.field === field && sort.dir === 'asc' ? 'desc' : 'asc' });
+
+  const cells = (e: StatsEntry) =>
+    COLUMNS.map((c) => {
+      const v = e[c.field];
+      return c.format ? (
+        <td class="num" key={c.field}>
+          {c.format(typeof v === 'number' ? v : null)}
+        </td>
+      ) : (
+        <td class={c.field === 'name' ? 'name' : 'method'} key={c.field}>
+          {v === null || v === undefined ? '' : String(v)}
+        </td>
+      );
+    });
+
+  return (
+    <div class="table-wrap">
+      <table data-testid="stats-table" class="data">
+        <thead>
+          <tr>
+            {COLUMNS.map((c) => {
+              const active = sort?.field === c.field;
+              return (
+                <th
+                  key={c.field}
+                  scope="col"
+                  class={`sortable${c.format ? ' num' : ''}${active ? ' sorted' : ''}`}
+                  data-testid={`sort-${c.field}`}
+                  aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                  onClick={() => clickHeader(c.field)}
+                >
+                  <button type="button" class="th-button" tabIndex={0}>
+                    {c.label}
+                    <span class="sort-mark" aria-hidden="true">
+                      {active ? (sort.dir === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.length === 0 && (
+            <tr>
+              <td class="empty" colSpan={COLUMNS.length}>
+                No requests yet.
+              </td>
+            </tr>
+          )}
+          {sorted.map((e) => (
+            <tr data-testid="stats-row" key={`${e.method ?? ''} ${e.name}`}>
+              {cells(e)}
+            </tr>
+          ))}
+        </tbody>
+        {total && (
+          <tfoot>
+            <tr data-testid="stats-total" class="total">
+              {cells(total)}
+            </tr>
+          </tfoot>
+        )}
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+// Shared by the start and edit forms: client-side checks that mirror the server's rules
+// (the server still decides; its 400 names the field the same way).
+
+export interface FieldError {
+  message: string;
+  /** The API field name (user_count, spawn_rate, host, run_time, user_classes). */
+  field?: string;
+}
+
+export function parseUserCount(raw: string): number | FieldError {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) > 1_000_000) {
+    return { message: 'Number of users must be a whole number from 0 to 1,000,000.', field: 'user_count' };
+  }
+  return Number(v);
+}
+
+export function parseSpawnRate(raw: string): number | FieldError {
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(v) || v <= 0 || v > 100_000) {
+    return { message: 'Spawn rate must be a number above 0 and at most 100,000.', field: 'spawn_rate' };
+  }
+  return v;
+}
+
+export function isFieldError(v: unknown): v is FieldError {
+  return typeof v === 'object' && v !== null && 'message' in v;
+}

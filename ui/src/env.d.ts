@@ -1,0 +1,2 @@
+// Side-effect CSS imports are bundled by Vite into assets/*.css.
+declare module '*.css';

@@ -1,0 +1,112 @@
+// The JSON shapes of docs/web-api.md. Everything here comes from the server and is
+// rendered as text only.
+
+export type Role = 'viewer' | 'operator' | 'admin';
+export type AuthMode = 'none' | 'users' | 'oidc' | string;
+export type RunState = 'ready' | 'spawning' | 'running' | 'stopping' | 'stopped' | string;
+
+export interface Session {
+  user: string;
+  role: Role;
+  csrfToken: string;
+  authMode: AuthMode;
+}
+
+/** The body of a 401 from GET /session. */
+export interface LoginOptions {
+  password: boolean;
+  oidc: boolean;
+}
+
+export interface Config {
+  user_classes: string[];
+  shape_class: string | null;
+  host: string | null;
+  users: number | null;
+  spawn_rate: number | null;
+  run_time: string | number | null;
+  distributed: boolean;
+  version: string;
+  percentiles: number[];
+}
+
+export interface StatsEntry {
+  method: string | null;
+  name: string;
+  num_requests: number;
+  num_failures: number;
+  min_response_time: number | null;
+  max_response_time: number | null;
+  current_rps: number;
+  current_fail_per_sec: number;
+  avg_response_time: number | null;
+  median_response_time: number | null;
+  total_rps: number;
+  total_fail_per_sec: number;
+  'response_time_percentile_0.95': number | null;
+  'response_time_percentile_0.99': number | null;
+  avg_content_length: number | null;
+  fail_ratio: number;
+  response_time_percentiles?: Record<string, number | null>;
+}
+
+export interface ErrorEntry {
+  method: string | null;
+  name: string;
+  error: string;
+  occurrences: number;
+  first_seen?: number;
+  last_seen?: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  state: string;
+  user_count: number;
+  cpu_usage: number;
+  memory_usage: number;
+  missing?: boolean;
+}
+
+export interface StatsSnapshot {
+  stats: StatsEntry[];
+  errors: ErrorEntry[];
+  total_rps: number;
+  total_fail_per_sec: number;
+  fail_ratio: number;
+  current_rps: number;
+  current_fail_per_sec: number;
+  current_response_time_percentiles?: Record<string, number | null>;
+  state: RunState;
+  user_count: number;
+  target_user_count?: number | null;
+  user_classes?: Record<string, number>;
+  exceptions_count?: number;
+  host?: string | null;
+  start_time?: number | null;
+  time?: number;
+  workers?: WorkerInfo[];
+  worker_count?: number;
+}
+
+export interface HistoryPoint {
+  time: number;
+  user_count: number;
+  current_rps: number;
+  current_fail_per_sec: number;
+  response_time_percentiles: Record<string, number | null>;
+  total_requests?: number;
+  total_failures?: number;
+}
+
+/** One `stats` event of /stream. */
+export interface StreamEvent extends StatsSnapshot {
+  history?: HistoryPoint[];
+}
+
+export interface ExceptionEntry {
+  count: number;
+  msg: string;
+  traceback: string;
+  nodes: string | string[];
+}
