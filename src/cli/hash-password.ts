@@ -49,7 +49,7 @@ export async function hashPasswordCommand(args: string[], input: Input, output: 
     throw new UsageError('hash-password takes no arguments (a password on the command line would show in the shell history and `ps`)', "pipe it in: echo -n 'secret' | cicada hash-password");
   }
   const password = input.isTTY ? await readHidden(input, output) : await readPiped(input);
-  if (password === '') throw new UsageError('no password given on stdin', "pipe it in: echo -n 'secret' | cicada hash-password");
+  if (password.length === 0) throw new UsageError('no password given on stdin', "pipe it in: echo -n 'secret' | cicada hash-password");
   output.write(`${await hashPassword(password)}\n`);
   return 0;
 }

@@ -126,10 +126,21 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     ...(setup.workers ? { workers: workerViews(setup.workers) } : {}),
   };
   const server: WebServer = await createWebServer({ host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger });
+  let resolveQuit: (reason: string) => void = () => undefined;
+  const quitting = new Promise<string>((resolve) => {
+    resolveQuit = resolve;
+  });
+  const quit = { resolve: (reason: string) => resolveQuit(reason), promise: quitting };
+  const onSignal = (signal: NodeJS.Signals): void => quit.resolve(`${signal} received`);
+  // Handlers first: a Ctrl+C right after the URL is printed must still end in reports, not a dead process.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let url: string;
   try {
     url = await server.listen();
   } catch (error) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await server.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
@@ -137,7 +148,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
       'choose another port with -P/--web-port, or stop what uses it (or run with --headless)',
     );
   }
-  logger.info(`web UI: ${url}/${auth.users || auth.oidc ? '' : ' (no login: loopback only)'}`);
+  logger.info(`web UI: ${url}/${auth.users || auth.oidc ? '' : isLoopback(options.webHost) ? ' (no login needed: loopback only)' : ' (no login: --insecure)'}`);
 
   const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
   const timers: NodeJS.Timeout[] = [];
@@ -150,14 +161,6 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     }, 2000));
   }
   const unguard = guardStrayErrors(logger);
-  let resolveQuit: (reason: string) => void = () => undefined;
-  const quitting = new Promise<string>((resolve) => {
-    resolveQuit = resolve;
-  });
-  const quit = { resolve: (reason: string) => resolveQuit(reason), promise: quitting };
-  const onSignal = (signal: NodeJS.Signals): void => quit.resolve(`${signal} received`);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   events.init.fire({ environment });
   if (options.autostart) {

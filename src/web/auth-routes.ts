@@ -79,7 +79,7 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
   // Lax, not Strict: the provider sends the browser back with a cross-site top-level navigation.
   const pendingCookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure };
 
-  app.get('/auth/oidc/login', { config: { access: 'public', rateLimit: { max: limit.max * 3, timeWindow: limit.windowMs } } }, (_request, reply) => {
+  app.get('/auth/oidc/login', { exposeHeadRoute: false, config: { access: 'public', rateLimit: { max: limit.max * 3, timeWindow: limit.windowMs } } }, (_request, reply) => {
     for (const [id, entry] of pending) if (entry.expires < now()) pending.delete(id);
     if (pending.size >= MAX_PENDING) {
       const oldest = pending.keys().next().value;
@@ -92,7 +92,7 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
     return reply.redirect(url, 302);
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/auth/oidc/callback', { config: { access: 'public' } }, async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/auth/oidc/callback', { exposeHeadRoute: false, config: { access: 'public' } }, async (request, reply) => {
     const id = request.cookies[pendingCookie];
     const entry = id !== undefined ? pending.get(id) : undefined;
     if (id !== undefined) pending.delete(id);
@@ -106,7 +106,7 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
       return page(reply, 200, 'Logged in', 'Opening Cicada…', true);
     } catch (error) {
       if (!(error instanceof OidcLoginError)) throw error;
-      logger.warning(`web: single sign-on refused: ${error.message}`);
+      logger.warning(`web: single sign-on refused: ${error.message}${error.detail ? ` (${error.detail})` : ""}`);
       return page(reply, 401, 'Login refused', error.message, false);
     }
   });

@@ -57,19 +57,19 @@ function listen(server: Server): Promise<number> {
 /** Starts an oidc-provider on a free port of 127.0.0.1. */
 export async function startTestProvider(options: TestProviderOptions): Promise<TestProvider> {
   const Provider = await loadProvider();
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const route: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   let tokenRequests = 0;
   let userinfoRequests = 0;
   const server = createServer((req, res) => {
     const path = req.url?.split('?')[0];
     if (req.method === 'POST' && path === '/token') tokenRequests += 1;
     if (path === '/me') userinfoRequests += 1;
-    if (handler === undefined) {
+    if (route.handler === undefined) {
       res.statusCode = 503;
       res.end();
       return;
     }
-    handler(req, res);
+    route.handler(req, res);
   });
   const port = await listen(server);
   const issuer = `http://127.0.0.1:${port}`;
@@ -93,7 +93,7 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
       return { accountId: id, claims: () => ({ ...claims, sub: id }) };
     },
   });
-  handler = provider.callback();
+  route.handler = provider.callback();
   return {
     issuer,
     get tokenRequests() {

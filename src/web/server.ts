@@ -112,10 +112,10 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     onConstructorPoisoning: 'error',
     // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.
     requestTimeout: 30_000,
-    http: { headersTimeout: 10_000, requestTimeout: 30_000 } as never,
     logger: false,
     return503OnClosing: true,
   });
+  app.server.headersTimeout = 10_000;
   const sessions = new SessionStore(options.sessionTimeouts ?? DEFAULT_TIMEOUTS, options.now ?? Date.now);
   const cookieName = secure ? '__Host-cicada_session' : 'cicada_session';
   const ctx: WebContext = {
@@ -159,8 +159,10 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     errorResponseBuilder: (_req, context) => new HttpError(429, `too many attempts; try again in ${context.after}`),
   });
   app.decorateRequest('session', undefined);
+  // Only JSON and forms: a text/plain POST (a CORS "simple request" a foreign page could send) is refused with 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+    const fields = Object.create(null) as Record<string, string | string[]>;
     for (const [key, value] of new URLSearchParams(body as string)) {
       const seen = fields[key];
       fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
@@ -169,7 +171,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   });
 
   // Before anything else: the Host (DNS rebinding), the Origin of unsafe requests, then session and role.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', hook((request) => {
     if (loopbackOnly && !allowedHosts.has(hostnameOf(request.headers.host ?? ''))) {
       throw new HttpError(403, `unexpected Host header: open the UI as http${secure ? 's' : ''}://127.0.0.1:${request.socket.localPort ?? options.port}/`);
     }
@@ -185,9 +187,9 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       options.logger.warning(`web: ${request.session?.user ?? 'anonymous'} (${role}) was refused ${request.method} ${request.url}: needs ${access}`);
       throw new HttpError(403, `your role (${role}) may not do this; it needs ${access}`);
     }
-  });
+  }));
   // After the body is parsed: the CSRF token of every unsafe request (header, or the `_csrf` form field).
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', hook((request) => {
     if (!UNSAFE_METHODS.has(request.method) || request.routeOptions.config?.noCsrf) return;
     const body = request.body as Record<string, unknown> | undefined;
     const fromForm = body && typeof body === 'object' ? body._csrf : undefined;
@@ -201,7 +203,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       options.logger.warning(`web: refused ${request.method} ${request.url} from ${session.user}: ${token === undefined ? 'no' : 'a wrong'} CSRF token`);
       throw new HttpError(403, `${token === undefined ? 'missing' : 'invalid'} CSRF token: send the session's csrfToken in an X-CSRF-Token header`);
     }
-  });
+  }));
 
   app.setErrorHandler((error: Error & { statusCode?: number; field?: string }, request, reply) => {
     const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
@@ -240,6 +242,19 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       return `http${secure ? 's' : ''}://${shown}:${port}`;
     },
     close: () => app.close(),
+  };
+}
+
+/** A synchronous check as a fastify hook: a thrown error goes to the error handler. */
+function hook(check: (request: FastifyRequest) => void): (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void {
+  return (request, _reply, done) => {
+    try {
+      check(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   };
 }
 

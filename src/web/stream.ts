@@ -58,7 +58,8 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     send();
   });
 
-  app.addHook('onClose', async () => {
+  app.addHook('onClose', (_instance, done) => {
     for (const close of [...open]) close();
+    done();
   });
 }

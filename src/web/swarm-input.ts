@@ -51,7 +51,7 @@ function host(body: SwarmBody): string | undefined {
   const value = single(body, 'host');
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw badRequest('host', 'expected a URL such as http://localhost:8080');
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+   
   if (value.length > MAX_HOST_LENGTH || /[\s\u0000-\u001f\u007f]/.test(value.trim())) {
     throw badRequest('host', `must be an http(s) URL of at most ${MAX_HOST_LENGTH} characters, without spaces or control characters`);
   }

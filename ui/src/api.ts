@@ -173,7 +173,7 @@ export interface StreamHandlers {
   /** The connection (re)opened: the next event carries the full history. */
   onOpen(): void;
   onStats(event: StreamEvent): void;
-  /** The connection failed; `closed` when EventSource gave up (e.g. a 401/403 answer). */
+  /** The connection failed; `closed` when EventSource gave up (a 401/403 answer, or `expired`). */
   onError(closed: boolean): void;
 }
 
@@ -191,5 +191,11 @@ export function openStream(handlers: StreamHandlers): () => void {
     if (isRecord(data)) handlers.onStats(data as unknown as StreamEvent);
   });
   es.addEventListener('error', () => handlers.onError(es.readyState === EventSource.CLOSED));
+  // The server ends the stream of a session that expired or logged out with an `expired`
+  // event; EventSource would only reconnect into a 401, so stop here and let the caller check.
+  es.addEventListener('expired', () => {
+    es.close();
+    handlers.onError(true);
+  });
   return () => es.close();
 }

@@ -44,8 +44,10 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
           setConnected(true);
         },
         onStats(event) {
-          const { history: points, ...snapshot } = event;
-          const replace = fresh;
+          const { history: points, history_reset: reset, ...snapshot } = event;
+          // After a (re)connect, or when the server says so (a new run), the points are the
+          // whole history: replace ours, don't append to them.
+          const replace = fresh || reset === true;
           fresh = false;
           setStats(snapshot);
           setHistory((cur) => mergeHistory(cur, points, replace));

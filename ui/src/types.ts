@@ -102,6 +102,8 @@ export interface HistoryPoint {
 /** One `stats` event of /stream. */
 export interface StreamEvent extends StatsSnapshot {
   history?: HistoryPoint[];
+  /** Set by the server on the first event and after a new run/reset: `history` is complete. */
+  history_reset?: boolean;
 }
 
 export interface ExceptionEntry {

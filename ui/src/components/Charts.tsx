@@ -40,7 +40,7 @@ export function Charts({ history }: { history: readonly HistoryPoint[] }) {
       {history.length === 0 && <p class="muted">No data yet: the charts fill in once a test runs.</p>}
       <Chart testid="chart-rps" title="Total requests per second" series={RPS} data={data.rps} />
       <Chart testid="chart-response-times" title="Response times (ms)" series={TIMES} data={data.times} />
-      <Chart testid="chart-users" title="Number of users" series={USERS} data={data.users} />
+      <Chart testid="chart-users" title="Number of users" series={USERS} data={data.users} integer />
     </div>
   );
 }

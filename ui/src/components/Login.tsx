@@ -84,7 +84,7 @@ export function Login({ options, notice, onLoggedIn }: Props) {
           <>
             {options.password && <div class="or">or</div>}
             {/* A fixed same-origin path: the server redirects to the provider. */}
-            <a class="btn secondary wide" href="/auth/oidc/login" data-testid="login-oidc">
+            <a class={`btn wide ${options.password ? 'secondary' : 'primary'}`} href="/auth/oidc/login" data-testid="login-oidc">
               Log in with single sign-on
             </a>
           </>

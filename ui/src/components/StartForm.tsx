@@ -83,7 +83,7 @@ export function StartForm({ config, onStarted, onCancel }: Props) {
           </p>
         )}
         <label class="field">
-          <span>Number of users (peak concurrency)</span>
+          <span>Number of users</span>
           <input
             data-testid="start-users"
             name="user_count"
@@ -98,7 +98,7 @@ export function StartForm({ config, onStarted, onCancel }: Props) {
           />
         </label>
         <label class="field">
-          <span>Spawn rate (users started/second)</span>
+          <span>Spawn rate (users/s)</span>
           <input
             data-testid="start-spawn-rate"
             name="spawn_rate"

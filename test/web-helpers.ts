@@ -2,21 +2,21 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { defaultClientDefaults, type Environment } from '../core/environment.ts';
-import { Events } from '../core/events.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
-import { TaskPlan } from '../core/task-plan.ts';
-import { task } from '../core/tasks.ts';
-import { User } from '../core/user.ts';
-import { constant } from '../core/wait-time.ts';
-import { buildReportData } from '../exporters/build-report.ts';
-import { LocalRunner } from '../runners/local-runner.ts';
-import { RequestStats } from '../stats/request-stats.ts';
-import { hashPassword } from './password.ts';
-import type { Role } from './roles.ts';
-import { createWebServer, type WebServer, type WebServerOptions } from './server.ts';
-import { parseUsersFile } from './users-file.ts';
-import type { WebRun } from './web-run.ts';
+import { defaultClientDefaults, type Environment } from '../src/core/environment.ts';
+import { Events } from '../src/core/events.ts';
+import { silentLogger, type Logger } from '../src/core/logger.ts';
+import { TaskPlan } from '../src/core/task-plan.ts';
+import { task } from '../src/core/tasks.ts';
+import { User } from '../src/core/user.ts';
+import { constant } from '../src/core/wait-time.ts';
+import { buildReportData } from '../src/exporters/build-report.ts';
+import { LocalRunner } from '../src/runners/local-runner.ts';
+import { RequestStats } from '../src/stats/request-stats.ts';
+import { hashPassword } from '../src/web/password.ts';
+import type { Role } from '../src/web/roles.ts';
+import { createWebServer, type WebServer, type WebServerOptions } from '../src/web/server.ts';
+import { parseUsersFile } from '../src/web/users-file.ts';
+import type { WebRun } from '../src/web/web-run.ts';
 
 /** Names a hostile user could give requests; the UI must show them as text. */
 export const HOSTILE_NAME = '<img src=x onerror=window.__xss=1>';
