@@ -28,7 +28,11 @@ describe('bad input', { concurrency: 4 }, () => {
   it('a missing host is explained', () => expectUsageError(['-f', fixture('tagged.ts'), '--headless'], /Tagged has no host[\s\S]*-H\/--host/));
   it('a master bound beyond loopback without a secret is refused', () =>
     expectUsageError(['-f', fixture('tagged.ts'), ...H, '--headless', '--master', '--master-bind-host', '0.0.0.0'], /refusing to bind the master to 0\.0\.0\.0 without authentication[\s\S]*cicada secret/));
-  it('the web UI mode says it is not available yet', () => expectUsageError(['-f', fixture('tagged.ts'), ...H], /web UI is not available yet[\s\S]*--headless/));
+  it('OIDC without a client id is refused', () => expectUsageError(['-f', fixture('tagged.ts'), ...H, '--web-oidc-issuer', 'http://127.0.0.1:9'], /--web-oidc-issuer needs --web-oidc-client-id/));
+  it('OIDC without a role mapping is refused', () => expectUsageError(['-f', fixture('tagged.ts'), ...H, '--web-oidc-issuer', 'http://127.0.0.1:9', '--web-oidc-client-id', 'cicada'], /needs --web-oidc-roles/));
+  it('OIDC without a client secret is refused', () =>
+    expectUsageError(['-f', fixture('tagged.ts'), ...H, '--web-oidc-issuer', 'http://127.0.0.1:9', '--web-oidc-client-id', 'cicada', '--web-oidc-roles', 'perf=operator'], /needs the client secret[\s\S]*CICADA_WEB_OIDC_CLIENT_SECRET/));
+  it('a bad OIDC role mapping is refused', () => expectUsageError(['-f', fixture('tagged.ts'), ...H, '--web-oidc-roles', 'perf=root'], /'perf=root' is not value=role/));
 });
 
 describe('listing', { concurrency: 2 }, () => {

@@ -147,9 +147,10 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
 
   private begin(): void {
     const { environment, stats } = this.options;
+    // A run starts from clean statistics, as in Locust: a new run after a stop, and also the first one, so
+    // its start time (and so its total RPS) is the run's and not the process's (the web UI may wait a long time).
+    stats.reset();
     if (this.machine.is('stopped')) {
-      // A new run from the web UI starts from clean statistics, as in Locust.
-      stats.reset();
       this.stopped = deferred();
       this.stopping = undefined;
     }

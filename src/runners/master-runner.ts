@@ -265,6 +265,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const { userCount, spawnRate } = request;
     if (request.host !== undefined) this.options.environment.host = request.host;
     if (this.machine.is('ready', 'stopped')) {
+      // Clean statistics for every run. Before the first one nothing was counted: only the clock and
+      // history restart (no new epoch), so the current rates are the run's, not the master's since it began.
+      if (this.machine.is('ready')) this.options.stats.restartClock();
       if (this.machine.is('stopped')) {
         this.resetStats();
         this.stopped = deferred();

@@ -89,6 +89,13 @@ export class ClusterStats {
     return this.epoch;
   }
 
+  /** Restarts the start time and history, keeping the epoch (before a first run, when there is nothing to clear). */
+  restartClock(): void {
+    this.history.clear();
+    this.window.clear();
+    this.started = this.now() / 1000;
+  }
+
   /** Records this second's history point from the running totals (the master calls it once per second). */
   recordHistory(userCount: number): HistoryPoint {
     const total = this.total;

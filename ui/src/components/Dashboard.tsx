@@ -9,7 +9,7 @@ import { Exceptions } from './Exceptions';
 import { FailuresTable } from './FailuresTable';
 import { Header } from './Header';
 import { RunControls } from './RunControls';
-import { StartForm } from './StartForm';
+import { StartForm, type StartValues } from './StartForm';
 import { StatsTable, type Sort } from './StatsTable';
 import { Tabs, type TabSpec } from './Tabs';
 import { Workers } from './Workers';
@@ -33,6 +33,7 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
   const [actionError, setActionError] = useState('');
   // The spawn rate last asked for, to prefill the edit form (the stats don't carry it).
   const [spawnRate, setSpawnRate] = useState<number | null>(null);
+  const [lastStart, setLastStart] = useState<StartValues | null>(null);
 
   const live = useLiveStats(true, onSessionCheck);
   const state = live.stats?.state;
@@ -124,7 +125,11 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
         {showStart && config && (
           <StartForm
             config={config}
-            onStarted={() => {
+            initial={lastStart}
+            onStarted={(values) => {
+              setLastStart(values);
+              const rate = Number(values.rate);
+              if (values.rate.trim() !== '' && rate > 0) setSpawnRate(rate);
               setNewTest(false);
               void live.refresh();
             }}
@@ -134,7 +139,7 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
         {operator && editing && (state === 'spawning' || state === 'running') && (
           <EditForm
             users={live.stats?.target_user_count ?? live.stats?.user_count ?? null}
-            spawnRate={spawnRate ?? config?.spawn_rate ?? null}
+            spawnRate={spawnRate ?? config?.spawn_rate ?? 1}
             onDone={(r) => {
               setSpawnRate(r);
               setEditing(false);

@@ -4,21 +4,36 @@ import type { Config } from '../types';
 import { isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
 import { FormError, invalid } from './FormError';
 
+/** What the form holds; kept by the dashboard so that "New test" starts from the last run's values. */
+export interface StartValues {
+  users: string;
+  rate: string;
+  host: string;
+  runTime: string;
+  classes: string[];
+}
+
 interface Props {
   config: Config;
-  onStarted(): void;
+  initial: StartValues | null;
+  onStarted(values: StartValues): void;
   /** Shown as "Cancel" when the form was opened by "New test". */
   onCancel?: () => void;
 }
 
 const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 
-export function StartForm({ config, onStarted, onCancel }: Props) {
-  const [users, setUsers] = useState(str(config.users));
-  const [rate, setRate] = useState(str(config.spawn_rate));
-  const [host, setHost] = useState(str(config.host));
-  const [runTime, setRunTime] = useState(str(config.run_time));
-  const [classes, setClasses] = useState<string[]>(config.user_classes);
+export function StartForm({ config, initial, onStarted, onCancel }: Props) {
+  // Without -u/-r on the command line, start from Locust's defaults (1 user, 1/s) unless a
+  // LoadShape decides.
+  const fallback = config.shape_class ? '' : '1';
+  const [users, setUsers] = useState(initial?.users ?? (str(config.users) || fallback));
+  const [rate, setRate] = useState(initial?.rate ?? (str(config.spawn_rate) || fallback));
+  const [host, setHost] = useState(initial?.host ?? str(config.host));
+  const [runTime, setRunTime] = useState(initial?.runTime ?? str(config.run_time));
+  const [classes, setClasses] = useState<string[]>(
+    initial ? config.user_classes.filter((c) => initial.classes.includes(c)) : config.user_classes,
+  );
   const [error, setError] = useState<FieldError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -62,7 +77,7 @@ export function StartForm({ config, onStarted, onCancel }: Props) {
     setError(null);
     try {
       await swarm(body);
-      onStarted();
+      onStarted({ users, rate, host, runTime, classes });
     } catch (err) {
       setError(err instanceof ApiError ? { message: err.message, field: err.field } : { message: String(err) });
     } finally {

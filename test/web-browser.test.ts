@@ -1,0 +1,215 @@
+// The web UI in Debian's chromium (playwright-core) against a real `cicada` process and a real target on 127.0.0.1.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { browserMissing, launchBrowser, newPage, screenshotPath, startAttackerSite, WEB_USERS, writeUsersFile } from './browser-helpers.ts';
+import { fixture, freePort, startCli, startCountingTarget, type CliRun, type CountingTarget } from './helpers.ts';
+
+const skip = browserMissing();
+const HOSTILE = ['<img src=x onerror=window.__xss=1>', '</script><script>window.__xss=1</script>', '"><svg onload=window.__xss=1>'];
+
+async function logIn(page: Page, url: string, [name, password]: readonly [string, string]): Promise<void> {
+  await page.goto(url);
+  await page.getByTestId('login-username').fill(name);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('header-user').waitFor();
+}
+
+async function numberIn(page: Page, selector: string): Promise<number> {
+  const text = (await page.locator(selector).first().textContent()) ?? '';
+  return Number(text.replace(/[^\d.]/g, ''));
+}
+
+/** The Aggregated row's request count in the stats table. */
+function totalRequests(page: Page): Promise<number> {
+  return numberIn(page, '[data-testid="stats-total"] td:nth-child(3)');
+}
+
+async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('web UI in a browser (users file, one process)', { skip }, () => {
+  let target: CountingTarget;
+  let cicada: CliRun;
+  let url: string;
+  let browser: Browser;
+  before(async () => {
+    target = await startCountingTarget();
+    const port = await freePort();
+    cicada = startCli(['-f', fixture('hostile.ts'), '--web-port', String(port), '--web-users', await writeUsersFile()], { timeoutMs: 170_000 });
+    await cicada.waitFor('web UI:');
+    url = `http://127.0.0.1:${port}`;
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    cicada?.kill('SIGTERM');
+    await cicada?.done;
+    await target?.close();
+  });
+
+  it('an admin logs in, starts a run, watches table and charts update, changes the users, stops and downloads the report', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const { page, problems } = await newPage(context);
+    await logIn(page, url, WEB_USERS.admin);
+    assert.match((await page.getByTestId('header-user').textContent()) ?? '', /ada.*admin/);
+
+    await page.getByTestId('start-users').fill('3');
+    await page.getByTestId('start-spawn-rate').fill('10');
+    await page.getByTestId('start-host').fill(target.url);
+    await page.getByTestId('start-submit').click();
+    await until(async () => ((await page.getByTestId('header-state').textContent()) ?? '').toLowerCase().includes('running'), 'the running state');
+
+    await until(async () => (await totalRequests(page)) > 0, 'requests in the table');
+    const first = await totalRequests(page);
+    await until(async () => (await totalRequests(page)) > first, 'the table to update');
+    assert.ok((await page.getByTestId('stats-row').count()) >= 3);
+
+    await page.getByTestId('edit-button').click();
+    await page.getByTestId('edit-users').fill('5');
+    await page.getByTestId('edit-submit').click();
+    await until(async () => /\b5\b/.test((await page.getByTestId('header-users').textContent()) ?? ''), 'five users in the header');
+
+    await page.getByTestId('tab-charts').click();
+    for (const chart of ['chart-rps', 'chart-response-times', 'chart-users']) {
+      const canvas = page.getByTestId(chart).locator('canvas').first();
+      await canvas.waitFor();
+      const box = await canvas.boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 50, `${chart} is drawn (${JSON.stringify(box)})`);
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+    const shot = await screenshotPath('dashboard-charts.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await page.getByTestId('tab-stats').click();
+    const statsShot = await screenshotPath('dashboard-stats.png');
+    await page.screenshot({ path: statsShot, fullPage: true });
+    console.log(`screenshots of the running dashboard: ${shot}, ${statsShot}`);
+
+    await page.getByTestId('stop-button').click();
+    await until(async () => ((await page.getByTestId('header-state').textContent()) ?? '').toLowerCase().includes('stopped'), 'the stopped state');
+    const counted = await totalRequests(page);
+    assert.ok(counted > 0);
+
+    await page.getByTestId('tab-downloads').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-report').click()]);
+    // Saved under its suggested .html name: the browser then opens it as a page, as a user would.
+    const file = await screenshotPath(download.suggestedFilename());
+    await download.saveAs(file);
+    const report = await readFile(file, 'utf8');
+    assert.match(report, /<html/);
+    assert.match(download.suggestedFilename(), /^cicada_report_.*\.html$/);
+
+    // The downloaded report, opened from disk, runs no script either.
+    const local = await context.newPage();
+    await local.goto(pathToFileURL(file).href);
+    assert.equal(await local.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    for (const payload of HOSTILE) assert.ok((await local.locator('body').textContent())?.includes(payload), `the report shows ${payload} as text`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('hostile request names, errors and exceptions stay inert text in the live UI', async () => {
+    const context = await browser.newContext();
+    const { page, problems } = await newPage(context);
+    let dialogs = 0;
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+    await logIn(page, url, WEB_USERS.operator);
+    const table = page.getByTestId('stats-table');
+    await table.waitFor();
+    for (const payload of HOSTILE) await page.getByTestId('stats-table').getByText(payload, { exact: true }).first().waitFor();
+    await page.getByTestId('tab-failures').click();
+    await page.getByTestId('failures-table').getByText('<b onmouseover=window.__xss=1>bold</b> failed', { exact: false }).first().waitFor();
+    await page.getByTestId('tab-exceptions').click();
+    await page.getByTestId('exceptions-list').getByText('<iframe src=javascript:window.__xss=1>', { exact: false }).first().waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.equal(await page.locator('img[src="x"], svg[onload], iframe, b[onmouseover]').count(), 0, 'no element was made from the payloads');
+    assert.equal(dialogs, 0);
+    // An operator may not download reports: the tab is not offered.
+    assert.equal(await page.getByTestId('tab-downloads').count(), 0);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('a viewer sees no controls, and the API refuses a start from the viewer\'s own page', async () => {
+    const context = await browser.newContext();
+    const { page } = await newPage(context);
+    await logIn(page, url, WEB_USERS.viewer);
+    await page.getByTestId('stats-table').waitFor();
+    for (const control of ['start-submit', 'start-form', 'edit-button', 'stop-button', 'reset-button', 'new-test-button']) {
+      assert.equal(await page.getByTestId(control).count(), 0, `${control} is not shown to a viewer`);
+    }
+    const status = await page.evaluate(async () => {
+      const session = (await (await fetch('/session')).json()) as { csrfToken: string };
+      const res = await fetch('/swarm', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: JSON.stringify({ user_count: 1, spawn_rate: 1 }) });
+      return res.status;
+    });
+    assert.equal(status, 403);
+    await context.close();
+  });
+
+  it('a cross-site form on a page from 127.0.0.2 cannot start a run, even for a logged-in admin', async () => {
+    const context = await browser.newContext();
+    const { page } = await newPage(context);
+    await logIn(page, url, WEB_USERS.admin);
+    const state = async (): Promise<string> => ((await page.getByTestId('header-state').textContent()) ?? '').toLowerCase();
+    await until(async () => (await state()).includes('stopped') || (await state()).includes('ready'), 'an idle run');
+    const before = target.total();
+    const attacker = await startAttackerSite(`${url}/swarm`, { user_count: '50', spawn_rate: '50', host: target.url });
+    const evil = await context.newPage();
+    const response = evil.waitForResponse((r) => r.url().startsWith(`${url}/swarm`));
+    await evil.goto(attacker.url);
+    const answer = await response;
+    assert.ok([401, 403].includes(answer.status()), `the forged request is refused (${answer.status()})`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(target.total(), before, 'the target received nothing');
+    assert.ok(!(await state()).includes('running'));
+    await attacker.close();
+    await context.close();
+  });
+});
+
+describe('web UI in a browser with --processes 2', { skip }, () => {
+  it('the workers tab shows both workers while a run started from the form goes on', async () => {
+    const target = await startCountingTarget();
+    const port = await freePort();
+    const cicada = startCli(['-f', fixture('counting.ts'), '-H', target.url, '--processes', '2', '--master-bind-port', String(await freePort()), '--web-port', String(port)], { timeoutMs: 90_000 });
+    const browser = await launchBrowser();
+    try {
+      await cicada.waitFor('web UI:');
+      const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
+      const { page, problems } = await newPage(context);
+      await page.goto(`http://127.0.0.1:${port}`);
+      await page.getByTestId('start-users').fill('4');
+      await page.getByTestId('start-spawn-rate').fill('20');
+      await page.getByTestId('start-submit').click();
+      await page.getByTestId('tab-workers').click();
+      await until(async () => (await page.getByTestId('worker-row').count()) === 2, 'two worker rows');
+      await until(async () => {
+        const rows = await page.getByTestId('worker-row').allTextContents();
+        return rows.length === 2 && rows.every((r) => /\b2\b/.test(r));
+      }, 'two users on each worker');
+      const shot = await screenshotPath('workers-narrow.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      console.log(`screenshot of the workers tab in a 420 px window: ${shot}`);
+      await page.getByTestId('stop-button').click();
+      assert.deepEqual(problems, []);
+      await context.close();
+    } finally {
+      await browser.close();
+      cicada.kill('SIGTERM');
+      await cicada.done;
+      await target.close();
+    }
+  });
+});
