@@ -494,6 +494,23 @@ describe('web API: auth mode none (loopback, no users file)', () => {
   });
 });
 
+describe('web API: security events are logged', () => {
+  it('logs failed logins, refused roles and refused CSRF tokens, without the password', async () => {
+    const lines: string[] = [];
+    const log = (m: string): void => void lines.push(m);
+    const server = await startTestServer({ withUsers: true, logger: { debug: log, info: log, warning: log, error: log } });
+    await call(server, 'POST', '/login', { body: { username: 'otto', password: 'guessing-password' } });
+    const viewer = await login(server, 'viewer');
+    await call(server, 'POST', '/stop', { cookie: viewer.cookie, token: viewer.token });
+    await call(server, 'POST', '/logout', { cookie: viewer.cookie, token: 'forged' });
+    await server.close();
+    assert.ok(lines.some((l) => /failed login as "otto"/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /vic \(viewer\) was refused POST \/stop: needs operator/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /refused POST \/logout from vic: a wrong CSRF token/.test(l)), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes('guessing-password')));
+  });
+});
+
 describe('web API: login rate limit', () => {
   it('answers 429 with Retry-After after too many attempts', async () => {
     const server = await startTestServer({ withUsers: true, loginRateLimit: { max: 3, windowMs: 60_000 } });

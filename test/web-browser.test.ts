@@ -190,15 +190,21 @@ describe('web UI in a browser with --processes 2', { skip }, () => {
       const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
       const { page, problems } = await newPage(context);
       await page.goto(`http://127.0.0.1:${port}`);
+      // Both workers first (they start with the master), so the users are spread from the start.
+      await page.getByTestId('tab-workers').click();
+      await until(async () => (await page.getByTestId('worker-row').count()) === 2, 'two worker rows', 30_000);
+      await page.getByTestId('tab-stats').click();
       await page.getByTestId('start-users').fill('4');
       await page.getByTestId('start-spawn-rate').fill('20');
       await page.getByTestId('start-submit').click();
       await page.getByTestId('tab-workers').click();
-      await until(async () => (await page.getByTestId('worker-row').count()) === 2, 'two worker rows');
+      let rows: string[] = [];
       await until(async () => {
-        const rows = await page.getByTestId('worker-row').allTextContents();
-        return rows.length === 2 && rows.every((r) => /\b2\b/.test(r));
-      }, 'two users on each worker');
+        rows = await page.getByTestId('worker-row').locator('td:nth-child(3)').allTextContents();
+        return rows.length === 2 && rows.every((r) => r.trim() === '2');
+      }, 'two users on each worker', 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}; users per worker: ${JSON.stringify(rows)}`);
+      });
       const shot = await screenshotPath('workers-narrow.png');
       await page.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot of the workers tab in a 420 px window: ${shot}`);
