@@ -15,6 +15,15 @@ before(async () => {
 });
 after(() => target.close());
 
+/** Polls `check` until it holds (a loaded CI machine may be slow; no fixed sleeps). */
+async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function session(url: string): Promise<{ cookie: string; token: string }> {
   const res = await fetch(`${url}/session`);
   assert.equal(res.status, 200);
@@ -35,9 +44,8 @@ describe('cicada with the web UI', () => {
     const html = await page.text();
     assert.match(html, /<script type="module"[^>]*src="\/assets\/[\w-]+\.js"/, 'the built UI is served');
     assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script in the page');
-    await new Promise((r) => setTimeout(r, 1500));
     const live = (await (await fetch(`${url}/stats/requests`)).json()) as { state: string; user_count: number };
-    assert.ok(['spawning', 'running'].includes(live.state), live.state);
+    assert.ok(['spawning', 'running'].includes(live.state), `the UI is up while the run goes (${live.state})`);
     const result = await run.done;
     assert.equal(result.code, 1, `the fixture's /status/404 requests are failures: exit code 1\n${result.stderr}`);
     assert.match(result.stderr, /--autoquit/);
@@ -57,16 +65,13 @@ describe('cicada with the web UI', () => {
     const stats = async (): Promise<{ state: string; user_count: number; target_user_count: number }> => (await fetch(`${url}/stats/requests`)).json() as never;
     assert.equal((await stats()).state, 'ready');
     assert.equal((await post('/swarm', { user_count: 2, spawn_rate: 50 })).status, 200);
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await stats()).user_count, 2);
+    await until(async () => (await stats()).user_count === 2, '2 users');
     assert.equal((await post('/swarm', { user_count: 5, spawn_rate: 50 })).status, 200);
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await stats()).user_count, 5);
+    await until(async () => (await stats()).user_count === 5, '5 users');
     assert.equal((await post('/stop')).status, 200);
     assert.equal((await stats()).state, 'stopped');
     assert.equal((await post('/swarm', { user_count: 1, spawn_rate: 50 })).status, 200);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await stats()).user_count, 1);
+    await until(async () => (await stats()).user_count === 1, '1 user in the new run');
     run.kill('SIGTERM');
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);

@@ -13,13 +13,13 @@ interface StatsEvent {
   history_reset: boolean;
 }
 
-/** Reads SSE events from a fetch response until `count` events named `name` arrived. */
-async function readEvents(res: Response, count: number, name = 'stats'): Promise<unknown[]> {
+/** Reads SSE events named `name` from a fetch response until `enough(events)` says so (or the stream ends). */
+async function readUntil(res: Response, enough: (events: unknown[]) => boolean, name = 'stats'): Promise<unknown[]> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
   const out: unknown[] = [];
-  while (out.length < count) {
+  while (!enough(out)) {
     const { value, done } = (await reader.read()) as { value: Uint8Array | undefined; done: boolean };
     if (done) break;
     buffer += decoder.decode(value, { stream: true });
@@ -34,6 +34,11 @@ async function readEvents(res: Response, count: number, name = 'stats'): Promise
   }
   await reader.cancel();
   return out;
+}
+
+/** Reads `count` SSE events named `name`. */
+function readEvents(res: Response, count: number, name = 'stats'): Promise<unknown[]> {
+  return readUntil(res, (events) => events.length >= count, name);
 }
 
 describe('web: the live stream', () => {
@@ -78,7 +83,8 @@ describe('web: the live stream', () => {
     const first = (await readEvents(stream, 1)) as StatsEvent[];
     assert.ok(first[0]!.history.length > 0);
     const again = await fetch(`${url}/stream`, { headers: { cookie } });
-    const readAll = readEvents(again, 12);
+    // Reads until an event after the first one says the history restarted (or 200 events, about 20 s).
+    const readAll = readUntil(again, (events) => events.length >= 200 || (events.length > 1 && (events.at(-1) as StatsEvent).history_reset));
     await new Promise((r) => setTimeout(r, 150));
     const a = await adminLogin();
     const reset = await fetch(`${url}/stats/reset`, { method: 'POST', headers: { cookie: a.cookie, 'x-csrf-token': a.token } });
