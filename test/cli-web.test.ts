@@ -78,6 +78,23 @@ describe('cicada with the web UI', () => {
     assert.match(result.stdout, /Aggregated/, 'the final summary is printed');
   });
 
+  it('starts a cicadafile\'s LoadShape from /swarm without a user count, and the shape ends the run', async () => {
+    const port = await freePort();
+    const run = startCli(['-f', fixture('shape.ts'), '-H', target.url, '--web-port', String(port)], { timeoutMs: 40_000 });
+    await run.waitFor('web UI:');
+    const url = `http://127.0.0.1:${port}`;
+    const { cookie, token } = await session(url);
+    const config = (await (await fetch(`${url}/config`)).json()) as { shape_class: string | null };
+    assert.equal(config.shape_class, 'TwoSteps');
+    const res = await fetch(`${url}/swarm`, { method: 'POST', headers: { cookie, 'x-csrf-token': token, 'content-type': 'application/json' }, body: '{}' });
+    assert.deepEqual(await res.json(), { success: true, message: "Swarming started using shape class 'TwoSteps'" });
+    const stats = async (): Promise<{ state: string; user_count: number }> => (await fetch(`${url}/stats/requests`)).json() as never;
+    await until(async () => (await stats()).user_count === 3, 'the shape\'s 3 users');
+    await until(async () => (await stats()).state === 'stopped', 'the shape to end the run');
+    run.kill('SIGTERM');
+    assert.equal((await run.done).code, 0);
+  });
+
   it('--processes 2 shows both workers over the API', async () => {
     const port = await freePort();
     const masterPort = await freePort();
