@@ -4,7 +4,7 @@ import security from 'eslint-plugin-security';
 import layers from './scripts/eslint/layer-imports.mjs';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'operator/**', 'ui/**', 'test/fixtures/syntax-error.ts', 'test/fixtures/throws-at-load.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'operator/node_modules/**', 'ui/**', 'test/fixtures/syntax-error.ts', 'test/fixtures/throws-at-load.ts'] },
   ...tseslint.configs.recommendedTypeChecked,
   security.configs.recommended,
   {
@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**', 'bench/**', 'examples/**'],
+    files: ['**/*.test.ts', '**/*.test-helper.ts', 'test/**', 'operator/test/**', 'bench/**', 'examples/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

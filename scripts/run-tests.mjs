@@ -17,7 +17,7 @@ function find(dir) {
   return out;
 }
 
-const files = only.length > 0 ? only : [...find('src'), ...find('test')].sort();
+const files = only.length > 0 ? only : [...find('src'), ...find('test'), ...find('operator/src'), ...find('operator/test')].sort();
 const reporter = path.join(root, 'scripts', 'summary-reporter.mjs');
 const child = spawn(
   process.execPath,
