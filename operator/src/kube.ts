@@ -84,7 +84,8 @@ export function kubeFor(config: KubeConfig): Kube {
       return (list.items ?? []) as unknown as JsonObject[];
     },
     async event(test, type, reason, message) {
-      const now = new Date().toISOString();
+      // Whole seconds: core/v1 event timestamps are metav1.Time (RFC 3339 without fractions).
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       const namespace = test.metadata.namespace ?? 'default';
       await core.createNamespacedEvent({
         namespace,
