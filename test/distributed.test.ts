@@ -21,6 +21,25 @@ describe('distributed runs', { concurrency: 1 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('accepts a worker whose copy of the same cicadafile sits in another folder (another machine or pod)', async () => {
+    const { copyFile, mkdir } = await import('node:fs/promises');
+    const a = path.join(dir, 'machine-a');
+    const b = path.join(dir, 'elsewhere', 'machine-b');
+    await mkdir(a, { recursive: true });
+    await mkdir(b, { recursive: true });
+    await copyFile(fixture('counting.ts'), path.join(a, 'cicadafile.ts'));
+    await copyFile(fixture('counting.ts'), path.join(b, 'cicadafile.ts'));
+    const port = await freePort();
+    const env = { CICADA_SECRET: SECRET };
+    const master = startCli(['-f', path.join(a, 'cicadafile.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '2', '-r', '20', '-t', '1s', '--only-summary'], { env });
+    await master.waitFor('master listening');
+    const worker = startCli(['-f', path.join(b, 'cicadafile.ts'), '--worker', '--master-port', String(port), '-H', target.url], { env, cwd: b });
+    const result = await master.done;
+    assert.doesNotMatch(result.stderr, /cicadafile differs/);
+    assert.match(result.stderr, /ramp complete: 2 users over 1 workers/);
+    assert.equal((await worker.done).code, 0);
+  });
+
   it('a master and three worker processes count exactly what the target received, per name', async () => {
     target.counts.clear();
     const port = await freePort();

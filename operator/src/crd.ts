@@ -10,7 +10,9 @@ const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
 const int = (extra: Schema = {}): Schema => ({ type: 'integer', ...extra });
 const bool = (extra: Schema = {}): Schema => ({ type: 'boolean', ...extra });
 const arr = (items: Schema, extra: Schema = {}): Schema => ({ type: 'array', items, ...extra });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', properties, additionalProperties: false, ...extra });
+// No `additionalProperties: false` (the API server refuses it next to `properties`): a structural schema prunes
+// unknown fields, and kubectl's strict field validation (the default) refuses them with the field named.
+const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', properties, ...extra });
 /** A Kubernetes object passed through as is (affinity, tolerations, volume sources, NetworkPolicy rules). */
 const opaque = (description: string): Schema => ({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
 const stringMap = (description: string): Schema => ({ type: 'object', description, additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 64 });

@@ -70,9 +70,9 @@ export function kubeFor(config: KubeConfig): Kube {
     async createChild(object) {
       const namespace = (object.metadata as { namespace: string }).namespace;
       try {
-        if (object.kind === 'Job') await batch.createNamespacedJob({ namespace, body: object as never });
-        else if (object.kind === 'Service') await core.createNamespacedService({ namespace, body: object as never });
-        else if (object.kind === 'NetworkPolicy') await networking.createNamespacedNetworkPolicy({ namespace, body: object as never });
+        if (object.kind === 'Job') await batch.createNamespacedJob({ namespace, body: object });
+        else if (object.kind === 'Service') await core.createNamespacedService({ namespace, body: object });
+        else if (object.kind === 'NetworkPolicy') await networking.createNamespacedNetworkPolicy({ namespace, body: object });
         else throw new Error(`the operator does not create ${String(object.kind)}`);
       } catch (error) {
         // Made meanwhile by an earlier pass: that is the state we wanted.

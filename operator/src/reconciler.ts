@@ -4,7 +4,7 @@ import { children } from './builders.ts';
 import type { ChildKind, Kube } from './kube.ts';
 import { MANAGED_SELECTOR } from './kube.ts';
 import { nextStatus, podState, type JobState } from './status.ts';
-import type { JsonObject, LoadTest, LoadTestStatus } from './types.ts';
+import type { JsonObject, LoadTestStatus } from './types.ts';
 
 export interface Logger {
   info(message: string): void;

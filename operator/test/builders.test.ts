@@ -18,9 +18,9 @@ const template = (job: JsonObject): PodTemplate => (job.spec as { template: PodT
 /** Validates one generated object against the Kubernetes OpenAPI schema of its kind. */
 function validateObject(object: JsonObject): void {
   const kind = object.kind;
-  if (kind === 'Job') new Job(object as never).validate();
-  else if (kind === 'Service') new Service(object as never).validate();
-  else if (kind === 'NetworkPolicy') new NetworkPolicy(object as never).validate();
+  if (kind === 'Job') new Job(object).validate();
+  else if (kind === 'Service') new Service(object).validate();
+  else if (kind === 'NetworkPolicy') new NetworkPolicy(object).validate();
   else throw new Error(`no schema for ${String(kind)}`);
 }
 

@@ -1,6 +1,7 @@
 // What the API server does with a LoadTest before storing it, for tests without a cluster: the CRD's structural
 // OpenAPI schema (with ajv) and every x-kubernetes-validations CEL rule (with a CEL evaluator), transition rules
-// (oldSelf) on updates only. Errors name the field, as the API server's do.
+// (oldSelf) on updates only, and strict field validation (unknown fields refused, as kubectl asks by default).
+// Errors name the field, as the API server's do.
 import { Ajv, type ErrorObject } from 'ajv';
 import { evaluate } from '@marcbachmann/cel-js';
 import { crd } from '../src/crd.ts';
@@ -9,7 +10,7 @@ import type { JsonObject } from '../src/types.ts';
 type Schema = JsonObject;
 
 /** OpenAPI 3.0 (as Kubernetes writes it) → JSON Schema draft-07 for ajv: boolean exclusiveMinimum, no x- keys. */
-function toJsonSchema(schema: unknown): unknown {
+function toJsonSchema(schema: unknown, name = ''): unknown {
   if (Array.isArray(schema)) return schema.map(toJsonSchema);
   if (typeof schema !== 'object' || schema === null) return schema;
   const s = schema as Schema;
@@ -19,6 +20,9 @@ function toJsonSchema(schema: unknown): unknown {
     if (key === 'exclusiveMinimum' && value === true) continue;
     out[key] = key === 'properties' || key === 'additionalProperties' || key === 'items' ? mapChildren(key, value) : value;
   }
+  // Strict field validation (kubectl's default): a field the schema does not name is refused.
+  // (Not `metadata`: the API server validates ObjectMeta itself; the CRD only narrows the name.)
+  if (name !== 'metadata' && s.properties !== undefined && s['x-kubernetes-preserve-unknown-fields'] !== true && s.additionalProperties === undefined) out.additionalProperties = false;
   if (s.exclusiveMinimum === true && typeof s.minimum === 'number') {
     out.exclusiveMinimum = s.minimum;
     delete out.minimum;
@@ -27,7 +31,7 @@ function toJsonSchema(schema: unknown): unknown {
 }
 
 function mapChildren(key: string, value: unknown): unknown {
-  if (key === 'properties') return Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toJsonSchema(v)]));
+  if (key === 'properties') return Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, toJsonSchema(v, k)]));
   return typeof value === 'object' ? toJsonSchema(value) : value;
 }
 

@@ -88,13 +88,34 @@ function describeBuildError(error: unknown, file: string): CicadafileError {
   return new CicadafileError(`could not compile ${file}: ${String(error)}`, undefined, error);
 }
 
-async function compile(file: string, outDir: string, index: number): Promise<{ out: string; code: string }> {
-  let result: esbuild.BuildResult<{ write: false }>;
+/**
+ * A fingerprint of what a cicadafile is made of: each bundled source's path relative to the cicadafile's folder
+ * and its contents. Not the compiled code: that embeds absolute paths, and a worker whose copy of the same files
+ * sits in another folder (another machine, another pod) must match its master.
+ */
+async function sourceFingerprint(file: string, inputs: readonly string[]): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const { readFile } = await import('node:fs/promises');
+  const base = path.dirname(file);
+  const parts: string[] = [];
+  for (const input of inputs) {
+    const full = path.resolve(input);
+    const content = await readFile(full).catch(() => undefined);
+    // Virtual inputs (e.g. the 'cicada' import mapped by the plugin) count by name.
+    parts.push(content ? `${path.relative(base, full)}\0${createHash('sha256').update(content).digest('hex')}` : `virtual\0${input}`);
+  }
+  parts.sort();
+  return parts.join('\n');
+}
+
+async function compile(file: string, outDir: string, index: number): Promise<{ out: string; code: string; fingerprint: string }> {
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
       entryPoints: [file],
       bundle: true,
       write: false,
+      metafile: true,
       format: 'esm',
       platform: 'node',
       target: 'node20',
@@ -110,7 +131,7 @@ async function compile(file: string, outDir: string, index: number): Promise<{ o
   const code = result.outputFiles[0]?.text ?? '';
   const out = path.join(outDir, `${index}-${path.basename(file).replace(/\.[^.]+$/, '')}.mjs`);
   await writeFile(out, code);
-  return { out, code };
+  return { out, code, fingerprint: await sourceFingerprint(file, Object.keys(result.metafile.inputs)) };
 }
 
 /** Compiles and imports every cicadafile, and collects their exported User and LoadShape classes. */
@@ -124,8 +145,8 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
   const hash = createHash('sha256');
   try {
     for (const [i, file] of files.entries()) {
-      const { out, code } = await compile(file, outDir, i);
-      hash.update(code);
+      const { out, fingerprint } = await compile(file, outDir, i);
+      hash.update(fingerprint);
       let mod: Record<string, unknown>;
       try {
         mod = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
