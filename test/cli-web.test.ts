@@ -72,6 +72,11 @@ describe('cicada with the web UI', () => {
     assert.equal((await stats()).state, 'stopped');
     assert.equal((await post('/swarm', { user_count: 1, spawn_rate: 50 })).status, 200);
     await until(async () => (await stats()).user_count === 1, '1 user in the new run');
+    await new Promise((r) => setTimeout(r, 2500));
+    const history = await (await fetch(`${url}/stats/requests_full_history/csv`, { headers: { cookie } })).text();
+    const rows = history.trim().split('\n');
+    assert.match(rows[0]!, /^Timestamp,User Count,Type,Name/);
+    assert.ok(rows.length >= 3, `a row per second of the new run (${rows.length - 1} rows)`);
     run.kill('SIGTERM');
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
@@ -149,6 +154,21 @@ describe('cicada with the web UI', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /role must be one of viewer, operator, admin/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
+
+describe('cicada with the web UI over HTTPS', () => {
+  it('refuses a swapped certificate and key with a usage error, not a crash', async () => {
+    const { makeTlsFixtures } = await import('../src/transport/tls-fixtures.test-helper.ts');
+    const tls = makeTlsFixtures();
+    const dir = await mkdtemp(path.join(tmpdir(), 'cicada-web-tls-'));
+    await writeFile(path.join(dir, 'cert.pem'), tls.serverCert);
+    await writeFile(path.join(dir, 'key.pem'), tls.serverKey);
+    const swapped = await runCli(['-f', fixture('counting.ts'), '--web-port', String(await freePort()), '--tls-cert', path.join(dir, 'key.pem'), '--tls-key', path.join(dir, 'cert.pem')]);
+    tls.cleanup();
+    assert.equal(swapped.code, 2, swapped.stderr);
+    assert.match(swapped.stderr, /cannot serve HTTPS/);
+    assert.doesNotMatch(swapped.stderr, /internal error|\n\s+at /);
   });
 });
 

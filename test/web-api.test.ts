@@ -306,6 +306,34 @@ describe('web API: POST /swarm input', () => {
     });
   }
 
+  it('refuses a start without a host when the user classes have none and -H was not given', async () => {
+    const hostless = await startTestServer({ withUsers: true, facts: { hostRequired: true, host: '' } });
+    const s = await login(hostless, 'operator');
+    const res = await call(hostless, 'POST', '/swarm', { cookie: s.cookie, token: s.token, body: { user_count: 1, spawn_rate: 1 } });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json<{ field: string }>().field, 'host');
+    assert.equal(hostless.runner.state, 'ready');
+    const ok = await call(hostless, 'POST', '/swarm', { cookie: s.cookie, token: s.token, body: { user_count: 1, spawn_rate: 1, host: 'http://127.0.0.1:9' } });
+    assert.equal(ok.statusCode, 200);
+    const change = await call(hostless, 'POST', '/swarm', { cookie: s.cookie, token: s.token, body: { user_count: 2, spawn_rate: 1 } });
+    assert.equal(change.statusCode, 200, 'the host given once stays');
+    await hostless.runner.stop();
+    await hostless.close();
+  });
+
+  it('explains a negative count, a multipart body and bad JSON', async () => {
+    const auth = { cookie: operator.cookie, token: operator.token };
+    const negative = await call(server, 'POST', '/swarm', { ...auth, form: 'user_count=-1&spawn_rate=1' });
+    assert.equal(negative.statusCode, 400);
+    assert.match(message(negative), /user_count: must be a whole number from 0 to 1,000,000/);
+    const multipart = await server.app.inject({ method: 'POST', url: '/swarm', headers: { host: HOST, cookie: auth.cookie, 'x-csrf-token': auth.token, 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--' });
+    assert.equal(multipart.statusCode, 415);
+    assert.match(message(multipart), /curl -d/);
+    const broken = await server.app.inject({ method: 'POST', url: '/swarm', headers: { host: HOST, cookie: auth.cookie, 'x-csrf-token': auth.token, 'content-type': 'application/json' }, payload: '{"user_count": 1,' });
+    assert.equal(broken.statusCode, 400);
+    assert.match(message(broken), /not valid JSON/);
+  });
+
   it('refuses duplicate form fields, __proto__ keys, and a body over 64 KiB', async () => {
     const auth = { cookie: operator.cookie, token: operator.token };
     const dup = await call(server, 'POST', '/swarm', { ...auth, form: 'user_count=1&user_count=1000&spawn_rate=1' });
@@ -465,7 +493,7 @@ describe('web API: auth mode none (loopback, no users file)', () => {
     assert.equal((await call(server, 'GET', '/stats/requests')).statusCode, 200);
     const refused = await call(server, 'POST', '/swarm', { body: { user_count: 1, spawn_rate: 1 } });
     assert.equal(refused.statusCode, 403);
-    assert.match(message(refused), /GET \/session/);
+    assert.match(message(refused), /no session: .*GET \/session, keep its cookie/);
     assert.equal(server.runner.state, 'ready');
     const session = await call(server, 'GET', '/session');
     const body = session.json<{ user: string; role: string; csrfToken: string; authMode: string }>();

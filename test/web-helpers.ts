@@ -16,7 +16,7 @@ import { hashPassword } from '../src/web/password.ts';
 import type { Role } from '../src/web/roles.ts';
 import { createWebServer, type WebServer, type WebServerOptions } from '../src/web/server.ts';
 import { parseUsersFile } from '../src/web/users-file.ts';
-import type { WebRun } from '../src/web/web-run.ts';
+import type { RunFacts, WebRun } from '../src/web/web-run.ts';
 
 /** Names a hostile user could give requests; the UI must show them as text. */
 export const HOSTILE_NAME = '<img src=x onerror=window.__xss=1>';
@@ -88,9 +88,10 @@ export interface TestServer extends WebServer {
 }
 
 /** A web server on a real LocalRunner; with `users: true` the users file above is used. */
-export async function startTestServer(extra: Partial<WebServerOptions> & { withUsers?: boolean; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(extra: Partial<WebServerOptions> & { withUsers?: boolean; logger?: Logger; facts?: Partial<RunFacts> } = {}): Promise<TestServer> {
   const { run, runner } = testRun();
-  const { withUsers, ...options } = extra;
+  const { withUsers, facts, ...options } = extra;
+  Object.assign(run.facts, facts);
   const server = await createWebServer({
     host: '127.0.0.1',
     port: 0,

@@ -110,12 +110,15 @@ async function sourceFingerprint(file: string, inputs: readonly string[]): Promi
 
 async function compile(file: string, outDir: string, index: number): Promise<{ out: string; code: string; fingerprint: string }> {
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  const out = path.join(outDir, `${index}-${path.basename(file).replace(/\.[^.]+$/, '')}.mjs`);
   try {
     result = await esbuild.build({
       entryPoints: [file],
       bundle: true,
       write: false,
       metafile: true,
+      // Where the code will be written: the source map's paths are relative to it, so stack traces name the real file.
+      outfile: out,
       format: 'esm',
       platform: 'node',
       target: 'node20',
@@ -128,8 +131,7 @@ async function compile(file: string, outDir: string, index: number): Promise<{ o
   } catch (error) {
     throw describeBuildError(error, file);
   }
-  const code = result.outputFiles[0]?.text ?? '';
-  const out = path.join(outDir, `${index}-${path.basename(file).replace(/\.[^.]+$/, '')}.mjs`);
+  const code = result.outputFiles.find((f) => f.path === out)?.text ?? result.outputFiles[0]?.text ?? '';
   await writeFile(out, code);
   return { out, code, fingerprint: await sourceFingerprint(file, Object.keys(result.metafile.inputs)) };
 }

@@ -93,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${newSecret()}\n`);
     return ExitCode.ok;
   }
-  if (argv[0] === 'hash-password') {
+  if (argv[0] === 'hash-password' && !argv.includes('--help') && !argv.includes('-h')) {
     try {
       return await hashPasswordCommand(argv.slice(1), process.stdin, process.stdout);
     } catch (error) {

@@ -167,10 +167,10 @@ const specs: SpecTable = {
   runTime: value('-t, --run-time <time>', G.common, 'stop after this long: 90, 30s, 5m, 1h30m (default: run until stopped)', positiveSpan),
   list: flag('-l, --list', G.common, 'list the user classes and exit'),
   requestTimeout: value('--request-timeout <time>', G.common, 'timeout of one request, in seconds or h/m/s units (default: 60)', positiveSpan),
-  webHost: value('--web-host <host>', G.web, 'interface the web UI binds to (default: 127.0.0.1)', text),
+  webHost: value('--web-host <host>', G.web, 'interface the web UI binds to (default: 127.0.0.1); any other needs --web-users or --web-oidc-issuer (or --insecure)', text),
   webPort: value('-P, --web-port <port>', G.web, 'port of the web UI (default: 8089)', parsePort),
   headless: flag('--headless', G.web, 'no web UI: start at once and print stats to the terminal'),
-  autostart: flag('--autostart', G.web, 'start the test at once, keeping the web UI'),
+  autostart: flag('--autostart', G.web, 'start the test at once with -u/-r/-t (default 1 user at 1/s), keeping the web UI'),
   autoquit: value('--autoquit <time>', G.web, 'quit this long after the run ends; needs --autostart', span),
   tlsCert: value('--tls-cert <file>', G.web, 'certificate to serve the web UI over HTTPS', text),
   tlsKey: value('--tls-key <file>', G.web, 'private key to serve the web UI over HTTPS', text),
@@ -320,7 +320,7 @@ function fromCommanderError(error: CommanderError, output: string): ParsedComman
 }
 
 /** Subcommand names, for the typo check on the first positional argument. */
-const subcommands = ['demo'];
+const subcommands = ['demo', 'secret', 'hash-password'];
 
 type Invocation = { command: 'run' | 'demo'; cli: Map<keyof CicadaOptions, RawValue> };
 
@@ -357,6 +357,12 @@ function readCommandLine(argv: readonly string[]): Invocation | ParsedCommand {
   demo.action((classes: string[]) => {
     invocation = { command: 'demo', cli: new Map([...cliValues(program, []), ...cliValues(demo, classes)]) };
   });
+  // Run by main() before options are parsed (they take no flags); listed here so --help and `help <command>` show them.
+  const notHere = (): never => {
+    throw new UsageError('this command takes no options or arguments', 'run it alone, e.g. cicada secret');
+  };
+  program.command('secret').description('print a new random master/worker shared secret (for CICADA_SECRET or --secret-file)').action(notHere);
+  program.command('hash-password').description("read a web UI password from stdin and print its scrypt hash for --web-users: echo -n 'secret' | cicada hash-password").action(notHere);
 
   try {
     program.parse([...argv], { from: 'user' });

@@ -1,9 +1,12 @@
 // A run driven from the web UI: auth set-up, the server, --autostart/--autoquit, and reports when the process quits.
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ConsoleReporter } from '../exporters/console.ts';
+import { historyHeader, historyRows } from '../exporters/csv.ts';
+import { HttpUser } from '../protocols/http/http-user.ts';
 import { events } from '../index.ts';
 import type { WorkerInfo } from '../runners/master-runner.ts';
 import { OidcClient } from '../web/oidc.ts';
@@ -72,6 +75,15 @@ export async function loadWebAuth(options: CicadaOptions, env: Record<string, st
   }
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
     auth.tls = { cert: await readSecretFile(options.tlsCert, '--tls-cert'), key: await readSecretFile(options.tlsKey, '--tls-key') };
+    try {
+      createSecureContext(auth.tls);
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^error:[0-9A-F]+:/, '');
+      throw new UsageError(
+        `--tls-cert ${options.tlsCert} / --tls-key ${options.tlsKey} cannot serve HTTPS: ${reason}`,
+        /mismatch/i.test(reason) ? 'the key is not the certificate\'s key: give the matching pair' : 'give a PEM certificate with --tls-cert and its PEM private key with --tls-key (not swapped)',
+      );
+    }
   }
   if (!auth.users && !auth.oidc && !isLoopback(options.webHost)) {
     if (!options.insecure) {
@@ -102,6 +114,27 @@ function workerViews(source: () => WorkerInfo[]): () => WorkerView[] {
   };
 }
 
+/** The history CSV rows of the current run, one set per second while it runs; a new run (or a reset) starts over. */
+function historyKeeper(run: HeadlessRun, report: () => ReturnType<ReturnType<typeof reportMaker>>, active: () => boolean): { rows: string[]; record(): void } {
+  // Six hours of one-per-second rows (Aggregated only) is a few MB; older rows are dropped.
+  const MAX_ROWS = 6 * 3600;
+  const rows: string[] = [];
+  let startTime = -1;
+  return {
+    rows,
+    record() {
+      if (!active()) return;
+      const data = report();
+      if (data.snapshot.startTime !== startTime) {
+        startTime = data.snapshot.startTime;
+        rows.length = 0;
+      }
+      rows.push(historyRows(data, run.options.csvFullHistory, Math.floor(Date.now() / 1000)));
+      if (rows.length > MAX_ROWS) rows.splice(0, rows.length - MAX_ROWS);
+    },
+  };
+}
+
 /** Serves the web UI until the process is told to quit (Ctrl+C, SIGTERM, or --autoquit); returns the exit code. */
 export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
   const { options, logger, out } = run;
@@ -110,6 +143,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   const context = reportContext(run);
   const report = reportMaker(run, setup, context);
   const csv = await prepareReports(options);
+  const history = historyKeeper(run, report, () => runner.state === 'spawning' || runner.state === 'running');
   const webRun: WebRun = {
     runner,
     report,
@@ -122,8 +156,10 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
       runTime: options.runTime ?? null,
       distributed: setup.workers !== undefined,
       version: cicadaVersion,
+      hostRequired: options.host === undefined && [...run.selection.classes.values()].some((c) => c.prototype instanceof HttpUser && !c.host),
     },
     ...(setup.workers ? { workers: workerViews(setup.workers) } : {}),
+    historyCsv: () => `${historyHeader()}${history.rows.join('')}`,
   };
   const server: WebServer = await createWebServer({ host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger });
   let resolveQuit: (reason: string) => void = () => undefined;
@@ -152,6 +188,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
 
   const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
   const timers: NodeJS.Timeout[] = [];
+  timers.push(setInterval(() => history.record(), 1000));
   if (csv) timers.push(csvHistoryTimer(csv, report, run, active));
   if (options.printStats) {
     const console = new ConsoleReporter({ stream: out });

@@ -110,7 +110,12 @@ export function parseHostUrl(text: string, field = '-H/--host'): string {
 
 /** A TCP port, 1 to 65535. */
 export function parsePort(text: string, field: string): number {
-  return parsePositiveInt(text, field, { min: 1, max: 65535 });
+  try {
+    return parsePositiveInt(text, field, { min: 1, max: 65535 });
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(error.message, 'give a TCP port from 1 to 65535, e.g. 8089');
+    throw error;
+  }
 }
 
 /** A true/false switch as written in environment variables and config files: true/false, 1/0, yes/no, on/off. */

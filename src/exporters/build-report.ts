@@ -22,7 +22,8 @@ export function buildReportData(runner: RunnerControl<StatsSnapshot>, context: R
     meta: {
       host: context.host,
       cicadafiles: context.cicadafiles,
-      startTime: context.startTime,
+      // The statistics' own start (a run's start, or the last reset), not the process's: a web UI waits.
+      startTime: snapshot.startTime > 0 ? Math.max(context.startTime, snapshot.startTime * 1000) : context.startTime,
       endTime,
       state: runner.state,
       userCount: runner.userCount,

@@ -9,6 +9,8 @@ export interface TableOptions {
   color?: boolean;
   /** Width of the Name column in characters (default 50). */
   nameWidth?: number;
+  /** Rates over the whole run instead of the current window (the final summary, as Locust's `current=False`). */
+  totalRates?: boolean;
 }
 
 interface Column {
@@ -88,8 +90,8 @@ export function statsTable(data: ReportData, options: TableOptions = {}): string
         formatMs(e.minResponseTime, '0'),
         formatMs(e.numRequests > 0 ? e.maxResponseTime : null, '0'),
         formatMs(e.medianResponseTime, '0'),
-        e.currentRps.toFixed(2),
-        e.currentFailPerSec.toFixed(2),
+        (options.totalRates ? e.totalRps : e.currentRps).toFixed(2),
+        (options.totalRates ? e.totalFailPerSec : e.currentFailPerSec).toFixed(2),
       ],
       cols,
     );

@@ -118,6 +118,13 @@ describe('finalSummary', () => {
     assert.deepEqual([...order].sort((a, b) => a - b), order);
   });
 
+  it('shows the rates over the whole run (after a stop the current window reads 0), as Locust\'s final table', () => {
+    const total = view('', 'Aggregated', { numRequests: 1000, numFailures: 10, failRatio: 0.01, totalRps: 16.67, totalFailPerSec: 0.17, currentRps: 0, currentFailPerSec: 0 });
+    const text = finalSummary(reportData({ total }));
+    const line = text.split('\n').find((l) => l.includes('Aggregated'))!;
+    assert.match(line, /16\.67\s+0\.17\s*$/);
+  });
+
   it('omits empty failure and exception sections', () => {
     const data = reportData({ entries: [], total: emptyView('', 'Aggregated'), snapshot: { errors: [], exceptions: [] } });
     const text = finalSummary(data);

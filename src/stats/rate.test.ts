@@ -27,6 +27,15 @@ describe('currentRate', () => {
     assert.equal(currentRate(() => 5, T0, (T0 + 3) * 1000), 5, 'still five when the window holds one second');
   });
 
+  it('leaves a partial first second out of the window, so a steady load shows no dip after a start', () => {
+    const start = T0 + 0.6;
+    const counts = new Map<number, number>([[T0, 20]]);
+    for (let s = 1; s < 20; s++) counts.set(T0 + s, 50);
+    const rates = [3.2, 4.2, 5.2, 6.2, 8.2, 14.2].map((t) => currentRate((s) => counts.get(s) ?? 0, start, (T0 + t) * 1000));
+    for (const r of rates.slice(1)) assert.equal(r, 50, `steady 50/s reads 50: ${rates.join(', ')}`);
+    assert.ok(rates[0]! > 40, `the young-run estimate is close too (${rates[0]})`);
+  });
+
   it('falls to zero once requests stop and is zero before anything was recorded', () => {
     const counts = new Map([[T0, 100]]);
     assert.equal(currentRate((s) => counts.get(s) ?? 0, T0, (T0 + 30) * 1000), 0);

@@ -11,7 +11,7 @@ export const PER_SECOND_SLOTS = 20;
  * Current rate per second from per-epoch-second counts.
  *
  * With `nowS = floor(now)` and `startS = floor(startSec)`, the window is the whole seconds
- * [max(nowS − 12, startS), nowS − 2): the mean count over the (up to) 10 seconds ending 2 seconds
+ * [max(nowS − 12, ceil(startSec)), nowS − 2): the mean count over the (up to) 10 seconds ending 2 seconds
  * ago, like Locust's `current_rps`, but measured from now rather than from the latest request, so
  * the rate falls to 0 when requests stop.
  * A run too young for that window (under about 3 seconds) uses everything it has instead:
@@ -27,7 +27,10 @@ export function currentRate(countAt: (epochSecond: number) => number, startSec: 
   const nowSec = nowMs / 1000;
   const nowS = Math.floor(nowSec);
   const startS = Math.floor(startSec);
-  const from = Math.max(nowS - CURRENT_LAG_SECONDS - CURRENT_WINDOW_SECONDS, startS);
+  // The first second counts only if the run began at its start: a partial second would drag the mean down
+  // (a dip in the charts right after a start or a reset).
+  const firstWhole = Math.ceil(startSec);
+  const from = Math.max(nowS - CURRENT_LAG_SECONDS - CURRENT_WINDOW_SECONDS, firstWhole);
   const to = nowS - CURRENT_LAG_SECONDS;
   let sum = 0;
   if (to > from) {

@@ -27,8 +27,10 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
   const viewer = { access: 'viewer' as const };
   const admin = { access: 'admin' as const };
 
+  // A host given once (by -H or an earlier /swarm) stays the run's host.
+  let hostKnown = facts.hostRequired !== true;
   app.post('/swarm', { config: operator }, (request) => {
-    const input = parseSwarm(request.body, facts.userClasses, facts.shapeClass !== null);
+    const input = parseSwarm(request.body, facts.userClasses, facts.shapeClass !== null, hostKnown);
     const who = request.session?.user ?? 'local';
     try {
       if (input.kind === 'shape') {
@@ -43,6 +45,7 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
       throw error;
     }
     const { request: r } = input;
+    if (r.host !== undefined) hostKnown = true;
     logger.info(`web: ${who} set ${r.userCount} users at ${r.spawnRate}/s${r.host ? ` on ${r.host}` : ''}`);
     return {
       success: true,
@@ -96,8 +99,8 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
   app.get('/stats/failures/csv', { config: admin }, (_req, reply) => attachment(reply, `failures_${stamp()}.csv`, 'text/csv; charset=utf-8', failuresCsv(run.report())));
   app.get('/exceptions/csv', { config: admin }, (_req, reply) => attachment(reply, `exceptions_${stamp()}.csv`, 'text/csv; charset=utf-8', exceptionsCsv(run.report())));
   app.get('/stats/requests_full_history/csv', { config: admin }, (_req, reply) => {
-    const data = run.report();
-    const text = `${historyHeader()}\n${historyRows(data, false, Math.floor(Date.now() / 1000))}`;
+    // The rows kept each second of the run; without them (a bare server in tests), the row for now.
+    const text = run.historyCsv?.() ?? `${historyHeader()}${historyRows(run.report(), false, Math.floor(Date.now() / 1000))}`;
     return attachment(reply, `requests_full_history_${stamp()}.csv`, 'text/csv; charset=utf-8', text);
   });
 

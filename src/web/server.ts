@@ -103,7 +103,9 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   const ui = await loadUi(options.uiDir);
   const secure = options.tls !== undefined;
   const authMode: AuthMode = options.oidc ? 'oidc' : options.users ? 'users' : 'none';
-  const loopbackOnly = authMode === 'none' || isLoopbackHost(options.host);
+  // On a loopback bind the Host must be a loopback name too (DNS rebinding). A public bind is reached by whatever
+  // name the network gives it (and needs a login, or --insecure).
+  const loopbackOnly = isLoopbackHost(options.host);
   const allowedHosts = new Set(['127.0.0.1', 'localhost', '[::1]', options.host.includes(':') ? `[${options.host}]` : options.host]);
   const app = Fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
@@ -182,7 +184,9 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     request.session = sessions.get(request.cookies[cookieName]);
     if (access === undefined || access === 'public') return;
     const role = request.session?.role ?? (authMode === 'none' ? 'admin' : undefined);
-    if (role === undefined) throw new HttpError(401, 'log in first');
+    if (role === undefined) {
+      throw new HttpError(401, options.users ? 'log in first: POST /login with JSON {"username": "...", "password": "..."} (keep the session cookie it sets)' : 'log in first: open /auth/oidc/login in a browser');
+    }
     if (!roleAllows(role, access)) {
       options.logger.warning(`web: ${request.session?.user ?? 'anonymous'} (${role}) was refused ${request.method} ${request.url}: needs ${access}`);
       throw new HttpError(403, `your role (${role}) may not do this; it needs ${access}`);
@@ -197,7 +201,9 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     const token = request.headers['x-csrf-token'] ?? fromForm;
     const session = request.session;
     if (!session) {
-      throw new HttpError(403, authMode === 'none' ? 'missing CSRF token: GET /session first and send its csrfToken in an X-CSRF-Token header' : 'log in first');
+      throw new HttpError(403, authMode === 'none'
+        ? 'no session: this request carried no valid session cookie (none, or one from before a restart). GET /session, keep its cookie (curl -c jar, then -b jar) and send its csrfToken in an X-CSRF-Token header'
+        : 'no session: log in first (POST /login) and keep the session cookie');
     }
     if (typeof token !== 'string' || !sameSecret(token, session.csrfToken)) {
       options.logger.warning(`web: refused ${request.method} ${request.url} from ${session.user}: ${token === undefined ? 'no' : 'a wrong'} CSRF token`);
@@ -210,6 +216,12 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     if (status >= 500) {
       options.logger.error(`web: ${request.method} ${request.url} failed: ${error.stack ?? error.message}`);
       return reply.code(500).send({ success: false, message: 'internal error (see the Cicada log)' });
+    }
+    if (status === 415) {
+      return reply.code(415).send({ success: false, message: 'unsupported content type: send JSON (Content-Type: application/json) or form fields (curl -d, application/x-www-form-urlencoded); multipart (curl -F) and text/plain are not accepted' });
+    }
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError') {
+      return reply.code(400).send({ success: false, message: `the body is not valid JSON: ${error.message}`, field: 'body' });
     }
     if (status === 429) {
       const retry = reply.getHeader('retry-after');

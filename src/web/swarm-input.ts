@@ -22,13 +22,18 @@ function single(body: SwarmBody, key: string): unknown {
   return value;
 }
 
+const RULES: Record<string, string> = {
+  user_count: 'a whole number from 0 to 1,000,000',
+  spawn_rate: 'a number greater than 0 and at most 100,000',
+};
+
 function number(body: SwarmBody, key: string): number | undefined {
   const value = single(body, key);
   if (value === undefined || value === '') return undefined;
   if (typeof value === 'number') return value;
-  // Form values are text: only plain decimals (no 1e9, 0x10, Infinity).
-  if (typeof value === 'string' && /^\s*\d*\.?\d+\s*$/.test(value)) return Number(value);
-  throw badRequest(key, `expected a number, got ${JSON.stringify(value).slice(0, 40)}`);
+  // Form values are text: only plain decimals, signed (no 1e9, 0x10, Infinity).
+  if (typeof value === 'string' && /^\s*-?\d*\.?\d+\s*$/.test(value)) return Number(value);
+  throw badRequest(key, `must be ${RULES[key] ?? 'a number'}, got ${JSON.stringify(value).slice(0, 40)}`);
 }
 
 function runTime(body: SwarmBody): number | undefined {
@@ -76,7 +81,7 @@ function userClasses(body: SwarmBody, known: readonly string[]): string[] | unde
 }
 
 /** Checks a /swarm body; `classes` are the run's user class names, `hasShape` whether the cicadafile has a LoadShape. */
-export function parseSwarm(body: unknown, classes: readonly string[], hasShape: boolean): SwarmInput {
+export function parseSwarm(body: unknown, classes: readonly string[], hasShape: boolean, hostKnown = true): SwarmInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body', 'expected a JSON object or form fields');
   const fields = body as SwarmBody;
   const unknown = Object.keys(fields).find((k) => !(ALLOWED as readonly string[]).includes(k));
@@ -93,6 +98,9 @@ export function parseSwarm(body: unknown, classes: readonly string[], hasShape: 
   if (rate === undefined) throw badRequest('spawn_rate', 'required (users started per second, > 0)');
   if (!Number.isFinite(rate) || rate <= 0 || rate > MAX_SPAWN_RATE) throw badRequest('spawn_rate', `must be a number greater than 0 and at most ${MAX_SPAWN_RATE.toLocaleString('en-US')}`);
   const target = host(fields);
+  if (target === undefined && !hostKnown) {
+    throw badRequest('host', 'required: the user classes have no host and none was given with -H; give the base URL of the system under test, e.g. http://localhost:8080');
+  }
   const names = userClasses(fields, classes);
   return {
     kind: 'users',

@@ -24,6 +24,8 @@ export interface RunFacts {
   runTime: number | null;
   distributed: boolean;
   version: string;
+  /** True when some user class has no host of its own and no -H was given: /swarm must bring one. */
+  hostRequired?: boolean;
 }
 
 export interface WebRun {
@@ -33,4 +35,6 @@ export interface WebRun {
   facts: RunFacts;
   /** Workers of a distributed run; absent in one process. */
   workers?(): WorkerView[];
+  /** `_stats_history.csv` of the current run, one row set per second (Locust's full-history download). */
+  historyCsv?(): string;
 }
