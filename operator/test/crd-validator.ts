@@ -11,7 +11,7 @@ type Schema = JsonObject;
 
 /** OpenAPI 3.0 (as Kubernetes writes it) → JSON Schema draft-07 for ajv: boolean exclusiveMinimum, no x- keys. */
 function toJsonSchema(schema: unknown, name = ''): unknown {
-  if (Array.isArray(schema)) return schema.map(toJsonSchema);
+  if (Array.isArray(schema)) return schema.map((item) => toJsonSchema(item));
   if (typeof schema !== 'object' || schema === null) return schema;
   const s = schema as Schema;
   const out: Schema = {};
