@@ -112,6 +112,19 @@ describe('web: the live stream', () => {
   });
 });
 
+describe('web: closing the server', () => {
+  it('ends open live streams so the process can quit', async () => {
+    const server = await startTestServer({});
+    const url = await server.listen();
+    const stream = await fetch(`${url}/stream`);
+    const reading = readUntil(stream, () => false);
+    const started = Date.now();
+    await server.close();
+    await reading;
+    assert.ok(Date.now() - started < 5000, 'close did not wait for the browser to go away');
+  });
+});
+
 describe('web: HTTPS', () => {
   let tls: TlsFixtures;
   let server: TestServer;

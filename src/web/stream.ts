@@ -58,7 +58,8 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     send();
   });
 
-  app.addHook('onClose', (_instance, done) => {
+  // preClose, not onClose: the server only finishes closing once these long-lived responses have ended.
+  app.addHook('preClose', (done) => {
     for (const close of [...open]) close();
     done();
   });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { getSession, logout, onUnauthorized, type SessionResult } from './api';
+import { getSession, logout, onSessionResult, type SessionResult } from './api';
 import { Dashboard } from './components/Dashboard';
 import { Login } from './components/Login';
 import type { LoginOptions, Session } from './types';
@@ -28,7 +28,14 @@ export function App() {
       setAuth((cur) => ({
         kind: 'login',
         options: r.login,
-        notice: notice || (cur.kind === 'session' ? 'Your session has ended. Please log in again.' : ''),
+        // A late re-check must not wipe a notice already shown (e.g. "You have logged out.").
+        notice:
+          notice ||
+          (cur.kind === 'session'
+            ? 'Your session has ended. Please log in again.'
+            : cur.kind === 'login'
+              ? cur.notice
+              : ''),
       }));
     }
   }, []);
@@ -42,11 +49,13 @@ export function App() {
   }, [apply]);
 
   useEffect(() => {
-    // Any 401 means the session is gone (or, in auth mode none, needs re-creating): ask again.
-    onUnauthorized(check);
+    // A call refused for the session (401, or a 403 about the session/CSRF token) or a broken
+    // live stream re-checks GET /session (api.refreshSession): a new session (and CSRF token) in
+    // auth mode none, after a server restart; otherwise the login form.
+    onSessionResult((r) => apply(r));
     check();
-    return () => onUnauthorized(null);
-  }, [check]);
+    return () => onSessionResult(null);
+  }, [apply, check]);
 
   const doLogout = () => {
     logout()
@@ -87,6 +96,6 @@ export function App() {
       );
     case 'session':
       // key: a new login (another user) starts with a fresh dashboard.
-      return <Dashboard key={auth.session.user} session={auth.session} onSessionCheck={apply} onLogout={doLogout} />;
+      return <Dashboard key={auth.session.user} session={auth.session} onLogout={doLogout} />;
   }
 }

@@ -8,6 +8,8 @@ import type {
   Session,
   StatsSnapshot,
   StreamEvent,
+  TaskRatioNode,
+  TaskRatios,
 } from './types';
 
 /** A failed call; `message`/`field` come from the server's `{success:false, message, field?}`. */
@@ -29,16 +31,20 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
-let unauthorizedListener: (() => void) | null = null;
+let sessionListener: ((result: SessionResult) => void) | null = null;
+let sessionCheck: Promise<SessionResult> | null = null;
 
 /** Remember the token of the current session (from /session or /login). */
 export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
-/** Called on any 401 (except from /session and /login, which answer it themselves). */
-export function onUnauthorized(listener: (() => void) | null): void {
-  unauthorizedListener = listener;
+/**
+ * Told every answer of a session re-check (see refreshSession): a fresh session (a new CSRF token,
+ * e.g. after the server restarted in auth mode none) or the login options (the session is gone).
+ */
+export function onSessionResult(listener: ((result: SessionResult) => void) | null): void {
+  sessionListener = listener;
 }
 
 function parseBody(text: string): unknown {
@@ -56,11 +62,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 interface RequestOptions {
   body?: unknown;
-  /** Don't call the 401 listener (the caller deals with 401 itself). */
+  /** The caller deals with 401 itself (/session, /login, /logout): no session re-check, no retry. */
   own401?: boolean;
 }
 
-async function request(method: 'GET' | 'POST', path: string, opts: RequestOptions = {}): Promise<unknown> {
+async function send(method: 'GET' | 'POST', path: string, opts: RequestOptions): Promise<unknown> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (method === 'POST') {
     headers['Content-Type'] = 'application/json';
@@ -88,12 +94,36 @@ async function request(method: 'GET' | 'POST', path: string, opts: RequestOption
       : `Request failed (HTTP ${res.status}).`;
   const field = isRecord(body) && typeof body.field === 'string' ? body.field : undefined;
   const retry = Number(res.headers.get('Retry-After'));
-  if (res.status === 401 && !opts.own401) unauthorizedListener?.();
   throw new ApiError(res.status, message, {
     ...(field !== undefined ? { field } : {}),
     ...(Number.isFinite(retry) && retry > 0 ? { retryAfter: retry } : {}),
     body,
   });
+}
+
+/**
+ * A refusal that a fresh session may cure: any 401, and a 403 about the session or its CSRF token
+ * (the cookie of a process that has since restarted, a token from before a re-login). Not a 403 for
+ * the role ("your role … may not do this") or a foreign origin: asking again would change nothing.
+ */
+export function isSessionProblem(e: unknown): boolean {
+  if (!(e instanceof ApiError)) return false;
+  if (e.status === 401) return true;
+  return e.status === 403 && /csrf|session|log ?in/i.test(e.message) && !/\brole\b/i.test(e.message);
+}
+
+async function request(method: 'GET' | 'POST', path: string, opts: RequestOptions = {}): Promise<unknown> {
+  try {
+    return await send(method, path, opts);
+  } catch (e) {
+    if (opts.own401 || !isSessionProblem(e)) throw e;
+    // Ask GET /session again: in auth mode none that makes a new session (and token); otherwise a
+    // 401 there means "log in", which the listener shows. Then try the call once more. Retrying a
+    // POST is safe: the server refused it before doing anything.
+    const r = await refreshSession().catch(() => null);
+    if (r?.kind !== 'session') throw e;
+    return await send(method, path, opts);
+  }
 }
 
 export type SessionResult =
@@ -134,6 +164,24 @@ export async function getSession(): Promise<SessionResult> {
   }
 }
 
+/**
+ * Check the session again (after a failed call or a broken live stream) and tell the listener.
+ * Calls made at the same time share one request. Rejects when the server can't be reached.
+ */
+export function refreshSession(): Promise<SessionResult> {
+  if (!sessionCheck) {
+    sessionCheck = getSession()
+      .then((r) => {
+        sessionListener?.(r);
+        return r;
+      })
+      .finally(() => {
+        sessionCheck = null;
+      });
+  }
+  return sessionCheck;
+}
+
 export async function login(username: string, password: string): Promise<Session> {
   setCsrfToken('');
   const session = toSession(await request('POST', '/login', { body: { username, password }, own401: true }));
@@ -163,6 +211,13 @@ export const resetStats = (): Promise<unknown> => request('POST', '/stats/reset'
 export const getConfig = async (): Promise<Config> => (await request('GET', '/config')) as Config;
 export const getStats = async (): Promise<StatsSnapshot> =>
   (await request('GET', '/stats/requests')) as StatsSnapshot;
+
+/** GET /tasks: each task's share within its class and of the whole run. */
+export async function getTasks(): Promise<TaskRatios> {
+  const body = await request('GET', '/tasks');
+  const part = (v: unknown): Record<string, TaskRatioNode> => (isRecord(v) ? (v as Record<string, TaskRatioNode>) : {});
+  return isRecord(body) ? { per_class: part(body.per_class), total: part(body.total) } : { per_class: {}, total: {} };
+}
 
 export async function getExceptions(): Promise<ExceptionEntry[]> {
   const body = await request('GET', '/exceptions');

@@ -7,7 +7,7 @@ const nf = (min: number, max: number) =>
 const int = nf(0, 0);
 const oneDecimal = nf(1, 1);
 const upToOne = nf(0, 1);
-const smallMs = nf(1, 2);
+const twoDecimals = nf(2, 2);
 
 const DASH = '–';
 
@@ -20,11 +20,15 @@ export function formatCount(v: number | null | undefined): string {
   return ok(v) ? int.format(v) : DASH;
 }
 
-/** Milliseconds: whole above 10 ms (1,234), one or two decimals below (2.5, 0.37). */
+/**
+ * Milliseconds, the same rule for every column (average, min, max, median, percentiles): whole from
+ * 10 ms up (1,234), two decimals below (2.50, 0.37) so that the decimal points line up.
+ */
 export function formatMs(v: number | null | undefined): string {
   if (!ok(v)) return DASH;
   if (v === 0) return '0';
-  return Math.abs(v) >= 10 ? int.format(v) : smallMs.format(v);
+  // 9.996 rounds to 10.00: show it as 10 like the rest of its range.
+  return Math.abs(Math.round(v * 100) / 100) >= 10 ? int.format(v) : twoDecimals.format(v);
 }
 
 /** Requests per second: one decimal (12.5). */
@@ -35,6 +39,30 @@ export function formatRps(v: number | null | undefined): string {
 /** A 0–1 ratio as a percentage (2.5%). */
 export function formatPercent(ratio: number | null | undefined): string {
   return ok(ratio) ? `${upToOne.format(ratio * 100)}%` : DASH;
+}
+
+/** A 0–1 share with enough digits for small ones: 42.9%, 0.75%, 0.03%. */
+export function formatShare(ratio: number | null | undefined): string {
+  if (!ok(ratio)) return DASH;
+  const pct = ratio * 100;
+  if (pct === 0) return '0%';
+  return `${Math.abs(pct) >= 1 ? oneDecimal.format(pct) : twoDecimals.format(pct)}%`;
+}
+
+/**
+ * A run time in seconds as the start form takes it: 120 → "2m", 90 → "1m30s", 3600 → "1h".
+ * Strings (already "5m" or so) pass through; a whole number of seconds in a string is converted.
+ */
+export function formatRunTime(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const seconds = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (typeof v === 'string' && Number.isNaN(seconds)) return v.trim();
+  if (!Number.isFinite(seconds) || seconds <= 0) return '';
+  if (!Number.isInteger(seconds)) return String(seconds);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return `${h > 0 ? `${h}h` : ''}${m > 0 ? `${m}m` : ''}${s > 0 ? `${s}s` : ''}`;
 }
 
 /** A 0–100 value that already is a percentage (CPU). */

@@ -1,7 +1,7 @@
 // The live feed: /stream events into the latest snapshot plus the charts' history.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { getSession, getStats, openStream, type SessionResult } from './api';
+import { useEffect, useState } from 'preact/hooks';
+import { getStats, openStream, refreshSession } from './api';
 import { mergeHistory } from './history';
 import type { HistoryPoint, StatsSnapshot } from './types';
 
@@ -12,21 +12,26 @@ export interface LiveStats {
   stats: StatsSnapshot | null;
   history: HistoryPoint[];
   connected: boolean;
+  /** The stream failed and no event has arrived since: show "reconnecting". */
+  lost: boolean;
+  /** Counts the recoveries after a lost stream (the server may have restarted: reload what it serves). */
+  reconnects: number;
   /** Fetch /stats/requests now (after an action) instead of waiting for the next event. */
   refresh(): Promise<void>;
 }
 
 /**
- * Subscribe to /stream while `active`. On an error the session is checked, because an
- * EventSource can't tell a dropped connection from an expired session: `onSessionCheck`
- * gets the answer (a login prompt, or a fresh session in auth mode none).
+ * Subscribe to /stream while `active`. On an error, and again when the stream opens after one,
+ * the session is checked (refreshSession: its listener gets the answer), because an EventSource
+ * can't tell a dropped connection from an expired session, and a restarted server has forgotten
+ * the session (in auth mode none the check makes a new one, with a new CSRF token).
  */
-export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult) => void): LiveStats {
+export function useLiveStats(active: boolean): LiveStats {
   const [stats, setStats] = useState<StatsSnapshot | null>(null);
   const [history, setHistory] = useState<HistoryPoint[]>([]);
   const [connected, setConnected] = useState(false);
-  const checkRef = useRef(onSessionCheck);
-  checkRef.current = onSessionCheck;
+  const [lost, setLost] = useState(false);
+  const [reconnects, setReconnects] = useState(0);
 
   useEffect(() => {
     if (!active) return;
@@ -35,6 +40,14 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
     let timer: ReturnType<typeof setTimeout> | undefined;
     // The first event after each (re)connect carries the full history again.
     let fresh = true;
+    // An error happened and no event has arrived since.
+    let failing = false;
+
+    const checkSession = () => {
+      refreshSession().catch(() => {
+        /* server unreachable: the stream's reconnect will ask again */
+      });
+    };
 
     const connect = () => {
       fresh = true;
@@ -42,6 +55,8 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
         onOpen() {
           fresh = true;
           setConnected(true);
+          // Back after an error: the server may be a new process that doesn't know our session.
+          if (failing) checkSession();
         },
         onStats(event) {
           const { history: points, history_reset: reset, ...snapshot } = event;
@@ -49,26 +64,30 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
           // whole history: replace ours, don't append to them.
           const replace = fresh || reset === true;
           fresh = false;
+          if (failing) {
+            failing = false;
+            setLost(false);
+            setReconnects((n) => n + 1);
+          }
+          setConnected(true);
           setStats(snapshot);
           setHistory((cur) => mergeHistory(cur, points, replace));
         },
         onError(closed) {
+          if (stopped) return;
           setConnected(false);
+          failing = true;
+          setLost(true);
           if (closed) {
             // EventSource won't retry after an HTTP error answer; we do, a bit later.
             close?.();
             close = null;
+            clearTimeout(timer);
             timer = setTimeout(() => {
               if (!stopped) connect();
             }, REOPEN_MS);
           }
-          getSession()
-            .then((r) => {
-              if (!stopped) checkRef.current(r);
-            })
-            .catch(() => {
-              /* server unreachable: keep waiting for EventSource to reconnect */
-            });
+          checkSession();
         },
       });
     };
@@ -79,6 +98,7 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
       clearTimeout(timer);
       close?.();
       setConnected(false);
+      setLost(false);
     };
   }, [active]);
 
@@ -95,9 +115,9 @@ export function useLiveStats(active: boolean, onSessionCheck: (r: SessionResult)
       // Don't let a slow answer overwrite a newer stream event.
       setStats((cur) => (!cur || (fresh.time ?? 0) >= (cur.time ?? 0) ? fresh : cur));
     } catch {
-      /* the stream will bring it; 401 is handled globally */
+      /* the stream will bring it; a lost session is handled by the session listener */
     }
   };
 
-  return { stats, history, connected, refresh };
+  return { stats, history, connected, lost, reconnects, refresh };
 }

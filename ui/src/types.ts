@@ -112,3 +112,17 @@ export interface ExceptionEntry {
   traceback: string;
   nodes: string | string[];
 }
+
+/** One node of GET /tasks: a user class, a task, or a TaskSet (with its own tasks). */
+export interface TaskRatioNode {
+  /** Share of the parent, 0..1. */
+  ratio: number;
+  tasks?: Record<string, TaskRatioNode>;
+}
+
+export interface TaskRatios {
+  /** Each class (ratio 1) with its tasks' shares within the class. */
+  per_class: Record<string, TaskRatioNode>;
+  /** Each class's share of the users, with its tasks' shares of the whole run. */
+  total: Record<string, TaskRatioNode>;
+}

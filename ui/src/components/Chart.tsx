@@ -44,7 +44,19 @@ export function Chart({ testid, title, series, data, height = 220, integer = fal
     const opts: uPlot.Options = {
       width: Math.max(200, Math.floor(el.clientWidth)),
       height,
+      // [top, right, bottom, left]; null = uPlot's own. The right side leaves room for half of the
+      // last time label ("12:34:56"), which is centred on the plot's right edge.
+      padding: [null, 34, null, null],
       cursor: { drag: { x: false, y: false } },
+      hooks: {
+        // Not hovering: the legend shows the latest values (uPlot would show "–" for no cursor).
+        setLegend: [
+          (u) => {
+            const last = u.data[0].length - 1;
+            if (u.legend.idx == null && last >= 0) u.setLegend({ idx: last }, false);
+          },
+        ],
+      },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
         // Whole seconds only (no ":01.500" ticks on a young run); a run shown is at most an hour.
@@ -83,7 +95,12 @@ export function Chart({ testid, title, series, data, height = 220, integer = fal
   }, []);
 
   useEffect(() => {
-    plot.current?.setData(data);
+    const u = plot.current;
+    if (!u) return;
+    u.setData(data);
+    // Not hovering: follow the newest point (setData doesn't always redo the legend).
+    const last = data[0].length - 1;
+    if (u.cursor.idx == null && last >= 0) u.setLegend({ idx: last }, false);
   }, [data]);
 
   return (

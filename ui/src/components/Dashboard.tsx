@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, getConfig, resetStats, stop, type SessionResult } from '../api';
+import { ApiError, getConfig, resetStats, stop } from '../api';
 import { useLiveStats } from '../live';
+import { loadSpawnRate, loadStartValues, saveSpawnRate, saveStartValues, type StartValues } from '../prefs';
 import type { Config, Session } from '../types';
 import { Charts } from './Charts';
 import { Downloads } from './Downloads';
@@ -9,20 +10,20 @@ import { Exceptions } from './Exceptions';
 import { FailuresTable } from './FailuresTable';
 import { Header } from './Header';
 import { RunControls } from './RunControls';
-import { StartForm, type StartValues } from './StartForm';
+import { StartForm } from './StartForm';
 import { StatsTable, type Sort } from './StatsTable';
 import { Tabs, type TabSpec } from './Tabs';
+import { Tasks } from './Tasks';
 import { Workers } from './Workers';
 
 interface Props {
   session: Session;
-  onSessionCheck(result: SessionResult): void;
   onLogout(): void;
 }
 
 const canOperate = (s: Session) => s.role === 'operator' || s.role === 'admin';
 
-export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
+export function Dashboard({ session, onLogout }: Props) {
   const [config, setConfig] = useState<Config | null>(null);
   const [configError, setConfigError] = useState('');
   const [tab, setTab] = useState('stats');
@@ -31,11 +32,14 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
   const [newTest, setNewTest] = useState(false);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState('');
-  // The spawn rate last asked for, to prefill the edit form (the stats don't carry it).
-  const [spawnRate, setSpawnRate] = useState<number | null>(null);
-  const [lastStart, setLastStart] = useState<StartValues | null>(null);
+  // The spawn rate last sent, to prefill the edit form (the stats don't carry it), and the start
+  // form's last values: both kept in localStorage too, so that a reload keeps them. When a form
+  // opens, storage comes first: another tab of this browser may have sent newer values.
+  const [spawnRate, setSpawnRate] = useState<number | null>(loadSpawnRate);
+  const [editRate, setEditRate] = useState<number | null>(null);
+  const [lastStart, setLastStart] = useState<StartValues | null>(loadStartValues);
 
-  const live = useLiveStats(true, onSessionCheck);
+  const live = useLiveStats(true);
   const state = live.stats?.state;
 
   const loadConfig = useCallback(() => {
@@ -46,7 +50,8 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
       })
       .catch((e: unknown) => setConfigError(e instanceof Error ? e.message : 'Could not load /config.'));
   }, []);
-  useEffect(loadConfig, [loadConfig]);
+  // Again after the live stream came back: the server may be a restarted process, with other defaults.
+  useEffect(loadConfig, [loadConfig, live.reconnects]);
 
   // Once a new run is going, "New test" applies to the next stop again; an edit form for a
   // run that has ended is meaningless.
@@ -62,7 +67,8 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
       await what();
       await live.refresh();
     } catch (e) {
-      // 401 is handled globally (login screen); 403 and others are shown here.
+      // A lost session was re-checked (and the call retried once) in api.ts; when it still fails
+      // that way the login form takes over. A role 403 and others are shown here.
       if (!(e instanceof ApiError && e.status === 401)) setActionError(e instanceof Error ? e.message : String(e));
     } finally {
       setBusy(false);
@@ -77,6 +83,7 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
     { id: 'charts', label: 'Charts' },
     { id: 'failures', label: 'Failures', badge: live.stats?.errors?.length },
     { id: 'exceptions', label: 'Exceptions', badge: live.stats?.exceptions_count },
+    { id: 'tasks', label: 'Tasks' },
   ];
   if (config?.distributed) tabs.push({ id: 'workers', label: 'Workers', badge: live.stats?.worker_count });
   if (session.role === 'admin') tabs.push({ id: 'downloads', label: 'Downloads' });
@@ -97,7 +104,10 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
           editing={editing}
           starting={showStart}
           busy={busy}
-          onEdit={() => setEditing(true)}
+          onEdit={() => {
+            setEditRate(loadSpawnRate() ?? spawnRate ?? config?.spawn_rate ?? null);
+            setEditing(true);
+          }}
           onStop={() => void act(stop)}
           onReset={() => void act(resetStats)}
           onNewTest={() => setNewTest(true)}
@@ -105,6 +115,15 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
       </Header>
 
       <main class="content">
+        {live.lost && (
+          <p class="banner warn" role="status" data-testid="connection-lost">
+            <span class="spinner" aria-hidden="true" />
+            <span class="banner-text">
+              Connection lost — reconnecting…{' '}
+              <span class="muted">The numbers shown are the last ones received.</span>
+            </span>
+          </p>
+        )}
         {actionError && (
           <p class="banner error" role="alert" data-testid="action-error">
             {actionError}
@@ -125,11 +144,15 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
         {showStart && config && (
           <StartForm
             config={config}
-            initial={lastStart}
+            initial={loadStartValues() ?? lastStart}
             onStarted={(values) => {
               setLastStart(values);
+              saveStartValues(values);
               const rate = Number(values.rate);
-              if (values.rate.trim() !== '' && rate > 0) setSpawnRate(rate);
+              if (values.rate.trim() !== '' && rate > 0) {
+                setSpawnRate(rate);
+                saveSpawnRate(rate);
+              }
               setNewTest(false);
               void live.refresh();
             }}
@@ -139,9 +162,10 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
         {operator && editing && (state === 'spawning' || state === 'running') && (
           <EditForm
             users={live.stats?.target_user_count ?? live.stats?.user_count ?? null}
-            spawnRate={spawnRate ?? config?.spawn_rate ?? 1}
+            spawnRate={editRate}
             onDone={(r) => {
               setSpawnRate(r);
+              saveSpawnRate(r);
               setEditing(false);
               void live.refresh();
             }}
@@ -158,6 +182,7 @@ export function Dashboard({ session, onSessionCheck, onLogout }: Props) {
           {activeTab === 'charts' && <Charts history={live.history} />}
           {activeTab === 'failures' && <FailuresTable errors={live.stats?.errors ?? []} />}
           {activeTab === 'exceptions' && <Exceptions count={live.stats?.exceptions_count} />}
+          {activeTab === 'tasks' && <Tasks key={live.reconnects} />}
           {activeTab === 'workers' && <Workers workers={live.stats?.workers ?? []} count={live.stats?.worker_count} />}
           {activeTab === 'downloads' && <Downloads />}
         </section>

@@ -1,10 +1,12 @@
 import { useState } from 'preact/hooks';
 import { ApiError, swarm } from '../api';
-import { isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
+import { fieldErrorFrom, isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
 import { FormError, invalid } from './FormError';
 
 interface Props {
+  /** The run's current target user count. */
   users: number | null;
+  /** The spawn rate last sent from this browser (start or edit); null when unknown (field left empty). */
   spawnRate: number | null;
   onDone(spawnRate: number): void;
   onCancel(): void;
@@ -30,7 +32,7 @@ export function EditForm({ users: initialUsers, spawnRate, onDone, onCancel }: P
       await swarm({ user_count: u, spawn_rate: r });
       onDone(r);
     } catch (err) {
-      setError(err instanceof ApiError ? { message: err.message, field: err.field } : { message: String(err) });
+      setError(err instanceof ApiError ? fieldErrorFrom(err.message, err.field) : { message: String(err) });
     } finally {
       setBusy(false);
     }
@@ -54,7 +56,7 @@ export function EditForm({ users: initialUsers, spawnRate, onDone, onCancel }: P
           />
         </label>
         <label class="field">
-          <span>Spawn rate (users/second)</span>
+          <span>Spawn rate (users/s)</span>
           <input
             data-testid="edit-spawn-rate"
             type="number"
@@ -62,6 +64,7 @@ export function EditForm({ users: initialUsers, spawnRate, onDone, onCancel }: P
             min={0}
             step="any"
             value={rate}
+            placeholder="users started per second"
             onInput={(e) => setRate(e.currentTarget.value)}
             {...invalid(error, 'spawn_rate')}
           />

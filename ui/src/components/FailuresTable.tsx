@@ -1,10 +1,11 @@
 import { formatCount } from '../format';
 import type { ErrorEntry } from '../types';
+import { HScroll } from './HScroll';
 
 export function FailuresTable({ errors }: { errors: readonly ErrorEntry[] }) {
   const rows = [...errors].sort((a, b) => b.occurrences - a.occurrences);
   return (
-    <div class="table-wrap">
+    <HScroll label="Failures">
       <table data-testid="failures-table" class="data">
         <thead>
           <tr>
@@ -34,6 +35,6 @@ export function FailuresTable({ errors }: { errors: readonly ErrorEntry[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </HScroll>
   );
 }

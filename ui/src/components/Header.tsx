@@ -13,9 +13,22 @@ interface Props {
   children?: ComponentChildren;
 }
 
-function Metric({ label, testid, value, title }: { label: string; testid: string; value: string; title?: string }) {
+function Metric({
+  label,
+  testid,
+  value,
+  title,
+  fixed = false,
+}: {
+  label: string;
+  testid: string;
+  value: string;
+  title?: string;
+  /** A number: give it a minimum width so that growing values don't shift the header. */
+  fixed?: boolean;
+}) {
   return (
-    <div class="metric">
+    <div class={fixed ? 'metric fixed' : 'metric'}>
       <span class="metric-label">{label}</span>
       <span class="metric-value" data-testid={testid} title={title}>
         {value}
@@ -51,9 +64,9 @@ export function Header({ session, stats, configHost, connected, onLogout, childr
 
       <div class="metrics">
         <Metric label="Host" testid="header-host" value={host || '–'} title={host} />
-        <Metric label="Users" testid="header-users" value={users} />
-        <Metric label="RPS" testid="header-rps" value={stats ? formatRps(stats.current_rps) : '–'} />
-        <Metric label="Failures" testid="header-fail-ratio" value={stats ? formatPercent(stats.fail_ratio) : '–'} />
+        <Metric label="Users" testid="header-users" value={users} fixed />
+        <Metric label="RPS" testid="header-rps" value={stats ? formatRps(stats.current_rps) : '–'} fixed />
+        <Metric label="Failures" testid="header-fail-ratio" value={stats ? formatPercent(stats.fail_ratio) : '–'} fixed />
       </div>
 
       <div class="actions">{children}</div>

@@ -1,20 +1,14 @@
 import { useState } from 'preact/hooks';
 import { ApiError, swarm, type SwarmRequest } from '../api';
+import { formatRunTime } from '../format';
+import type { StartValues } from '../prefs';
 import type { Config } from '../types';
-import { isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
+import { fieldErrorFrom, isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
 import { FormError, invalid } from './FormError';
-
-/** What the form holds; kept by the dashboard so that "New test" starts from the last run's values. */
-export interface StartValues {
-  users: string;
-  rate: string;
-  host: string;
-  runTime: string;
-  classes: string[];
-}
 
 interface Props {
   config: Config;
+  /** The last values started with (this tab, or localStorage): "New test" and a reload start from them. */
   initial: StartValues | null;
   onStarted(values: StartValues): void;
   /** Shown as "Cancel" when the form was opened by "New test". */
@@ -30,10 +24,13 @@ export function StartForm({ config, initial, onStarted, onCancel }: Props) {
   const [users, setUsers] = useState(initial?.users ?? (str(config.users) || fallback));
   const [rate, setRate] = useState(initial?.rate ?? (str(config.spawn_rate) || fallback));
   const [host, setHost] = useState(initial?.host ?? str(config.host));
-  const [runTime, setRunTime] = useState(initial?.runTime ?? str(config.run_time));
-  const [classes, setClasses] = useState<string[]>(
-    initial ? config.user_classes.filter((c) => initial.classes.includes(c)) : config.user_classes,
-  );
+  // /config gives seconds (120); the form speaks like -t (2m). The server takes both.
+  const [runTime, setRunTime] = useState(initial?.runTime ?? formatRunTime(config.run_time));
+  const [classes, setClasses] = useState<string[]>(() => {
+    const kept = initial?.classes ? config.user_classes.filter((c) => initial.classes?.includes(c)) : [];
+    // None of the remembered classes exists any more (another cicadafile): all of them.
+    return kept.length > 0 ? kept : config.user_classes;
+  });
   const [error, setError] = useState<FieldError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -77,9 +74,17 @@ export function StartForm({ config, initial, onStarted, onCancel }: Props) {
     setError(null);
     try {
       await swarm(body);
-      onStarted({ users, rate, host, runTime, classes });
+      onStarted({
+        users,
+        rate,
+        // Unchanged from the server's default: remember "the default", not this value, so a
+        // server restarted with another -H prefills its own host.
+        host: host.trim() === str(config.host) ? null : host,
+        runTime,
+        classes: classes.length >= allClasses.length ? null : allClasses.filter((c) => classes.includes(c)),
+      });
     } catch (err) {
-      setError(err instanceof ApiError ? { message: err.message, field: err.field } : { message: String(err) });
+      setError(err instanceof ApiError ? fieldErrorFrom(err.message, err.field) : { message: String(err) });
     } finally {
       setBusy(false);
     }

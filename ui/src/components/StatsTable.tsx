@@ -1,5 +1,7 @@
+import { useState } from 'preact/hooks';
 import { formatCount, formatMs, formatRps } from '../format';
 import type { StatsEntry } from '../types';
+import { HScroll } from './HScroll';
 
 export type SortField = keyof StatsEntry & string;
 export interface Sort {
@@ -11,6 +13,8 @@ interface Column {
   field: SortField;
   label: string;
   format?: (v: number | null) => string;
+  /** Hidden on narrow screens unless "All columns" is on (never Name, # Requests, # Fails). */
+  optional?: boolean;
 }
 
 const COLUMNS: Column[] = [
@@ -20,14 +24,16 @@ const COLUMNS: Column[] = [
   { field: 'num_failures', label: '# Fails', format: formatCount },
   { field: 'median_response_time', label: 'Median (ms)', format: formatMs },
   { field: 'response_time_percentile_0.95', label: '95%ile (ms)', format: formatMs },
-  { field: 'response_time_percentile_0.99', label: '99%ile (ms)', format: formatMs },
-  { field: 'avg_response_time', label: 'Average (ms)', format: formatMs },
-  { field: 'min_response_time', label: 'Min (ms)', format: formatMs },
-  { field: 'max_response_time', label: 'Max (ms)', format: formatMs },
-  { field: 'avg_content_length', label: 'Average size (bytes)', format: formatCount },
+  { field: 'response_time_percentile_0.99', label: '99%ile (ms)', format: formatMs, optional: true },
+  { field: 'avg_response_time', label: 'Average (ms)', format: formatMs, optional: true },
+  { field: 'min_response_time', label: 'Min (ms)', format: formatMs, optional: true },
+  { field: 'max_response_time', label: 'Max (ms)', format: formatMs, optional: true },
+  { field: 'avg_content_length', label: 'Average size (bytes)', format: formatCount, optional: true },
   { field: 'current_rps', label: 'Current RPS', format: formatRps },
-  { field: 'current_fail_per_sec', label: 'Current failures/s', format: formatRps },
+  { field: 'current_fail_per_sec', label: 'Current failures/s', format: formatRps, optional: true },
 ];
+
+const HIDDEN_WHEN_NARROW = COLUMNS.filter((c) => c.optional).length;
 
 function compare(a: StatsEntry, b: StatsEntry, { field, dir }: Sort): number {
   const x = a[field];
@@ -57,19 +63,27 @@ interface Props {
 }
 
 export function StatsTable({ stats, sort, onSort }: Props) {
+  const [allColumns, setAllColumns] = useState(false);
   const { rows, total } = splitTotal(stats);
   // Stable sort; the Aggregated row never takes part.
   const sorted = sort ? [...rows].sort((a, b) => compare(a, b, sort)) : rows;
 
-  const clickHeader = (field: SortField) =>
-    onSort({ field, dir: sort?.field === field && sort.dir === 'asc' ? 'desc' : 'asc' });
+  // A first click sorts numbers worst first (descending) and text A to Z; the next one reverses.
+  const clickHeader = (c: Column) =>
+    onSort({
+      field: c.field,
+      dir: sort?.field === c.field ? (sort.dir === 'asc' ? 'desc' : 'asc') : c.format ? 'desc' : 'asc',
+    });
 
-  const cells = (e: StatsEntry) =>
-    COLUMNS.map((c) => {
+  const cells = (e: StatsEntry) => {
+    // No requests yet (the Aggregated row before a run): nothing measured, so "–" everywhere
+    // rather than a mix of 0 and "–".
+    const empty = !(typeof e.num_requests === 'number' && e.num_requests > 0);
+    return COLUMNS.map((c) => {
       const v = e[c.field];
       return c.format ? (
-        <td class="num" key={c.field}>
-          {c.format(typeof v === 'number' ? v : null)}
+        <td class={c.optional ? 'num opt' : 'num'} key={c.field}>
+          {empty ? '–' : c.format(typeof v === 'number' ? v : null)}
         </td>
       ) : (
         <td class={c.field === 'name' ? 'name' : 'method'} key={c.field}>
@@ -77,56 +91,70 @@ export function StatsTable({ stats, sort, onSort }: Props) {
         </td>
       );
     });
+  };
 
   return (
-    <div class="table-wrap">
-      <table data-testid="stats-table" class="data">
-        <thead>
-          <tr>
-            {COLUMNS.map((c) => {
-              const active = sort?.field === c.field;
-              return (
-                <th
-                  key={c.field}
-                  scope="col"
-                  class={`sortable${c.format ? ' num' : ''}${active ? ' sorted' : ''}`}
-                  data-testid={`sort-${c.field}`}
-                  aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
-                  onClick={() => clickHeader(c.field)}
-                >
-                  <button type="button" class="th-button" tabIndex={0}>
-                    {c.label}
-                    <span class="sort-mark" aria-hidden="true">
-                      {active ? (sort.dir === 'asc' ? '▲' : '▼') : ''}
-                    </span>
-                  </button>
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {sorted.length === 0 && (
+    <div class="stats">
+      <div class="table-tools">
+        <button
+          type="button"
+          class="btn ghost small"
+          data-testid="stats-columns-toggle"
+          aria-pressed={allColumns}
+          onClick={() => setAllColumns((v) => !v)}
+        >
+          {allColumns ? 'Fewer columns' : `All columns (+${HIDDEN_WHEN_NARROW})`}
+        </button>
+      </div>
+      <HScroll class={allColumns ? 'all-columns' : 'few-columns'} label="Request statistics">
+        <table data-testid="stats-table" class="data">
+          <thead>
             <tr>
-              <td class="empty" colSpan={COLUMNS.length}>
-                No requests yet.
-              </td>
+              {COLUMNS.map((c) => {
+                const active = sort?.field === c.field;
+                return (
+                  <th
+                    key={c.field}
+                    scope="col"
+                    class={`sortable${c.format ? ' num' : ''}${c.optional ? ' opt' : ''}${active ? ' sorted' : ''}`}
+                    data-testid={`sort-${c.field}`}
+                    aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                    onClick={() => clickHeader(c)}
+                  >
+                    <button type="button" class="th-button" tabIndex={0}>
+                      <span class="th-label">{c.label}</span>
+                      <span class="sort-mark" aria-hidden="true">
+                        {active ? (sort.dir === 'asc' ? '▲' : '▼') : ''}
+                      </span>
+                    </button>
+                  </th>
+                );
+              })}
             </tr>
+          </thead>
+          <tbody>
+            {sorted.length === 0 && (
+              <tr>
+                <td class="empty" colSpan={COLUMNS.length}>
+                  <span class="empty-text">No requests yet.</span>
+                </td>
+              </tr>
+            )}
+            {sorted.map((e) => (
+              <tr data-testid="stats-row" key={`${e.method ?? ''} ${e.name}`}>
+                {cells(e)}
+              </tr>
+            ))}
+          </tbody>
+          {total && (
+            <tfoot>
+              <tr data-testid="stats-total" class="total">
+                {cells(total)}
+              </tr>
+            </tfoot>
           )}
-          {sorted.map((e) => (
-            <tr data-testid="stats-row" key={`${e.method ?? ''} ${e.name}`}>
-              {cells(e)}
-            </tr>
-          ))}
-        </tbody>
-        {total && (
-          <tfoot>
-            <tr data-testid="stats-total" class="total">
-              {cells(total)}
-            </tr>
-          </tfoot>
-        )}
-      </table>
+        </table>
+      </HScroll>
     </div>
   );
 }

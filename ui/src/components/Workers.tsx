@@ -1,5 +1,6 @@
 import { formatCount, formatMegabytes, formatPercentValue } from '../format';
 import type { WorkerInfo } from '../types';
+import { HScroll } from './HScroll';
 
 export function Workers({ workers, count }: { workers: readonly WorkerInfo[]; count: number | undefined }) {
   return (
@@ -7,7 +8,7 @@ export function Workers({ workers, count }: { workers: readonly WorkerInfo[]; co
       <p class="muted">
         Workers connected: <strong data-testid="worker-count">{formatCount(count ?? workers.length)}</strong>
       </p>
-      <div class="table-wrap">
+      <HScroll label="Workers">
         <table data-testid="workers-table" class="data">
           <thead>
             <tr>
@@ -46,7 +47,7 @@ export function Workers({ workers, count }: { workers: readonly WorkerInfo[]; co
             ))}
           </tbody>
         </table>
-      </div>
+      </HScroll>
     </div>
   );
 }

@@ -26,3 +26,24 @@ export function parseSpawnRate(raw: string): number | FieldError {
 export function isFieldError(v: unknown): v is FieldError {
   return typeof v === 'object' && v !== null && 'message' in v;
 }
+
+/** The forms' labels of the API's field names, for the server's messages. */
+const FIELD_LABELS: Record<string, string> = {
+  user_count: 'Number of users',
+  spawn_rate: 'Spawn rate',
+  host: 'Host',
+  run_time: 'Run time',
+  user_classes: 'User classes',
+};
+
+/**
+ * A server refusal as the form shows it: the server's message, led by the field's label instead of
+ * its API name ("run_time: '10 minutes' is not…" → "Run time: '10 minutes' is not…").
+ */
+export function fieldErrorFrom(message: string, field: string | undefined): FieldError {
+  const label = field !== undefined && Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : undefined;
+  if (field === undefined || label === undefined) return field === undefined ? { message } : { message, field };
+  const prefix = `${field}:`;
+  const rest = message.startsWith(prefix) ? message.slice(prefix.length).trimStart() : message;
+  return { message: `${label}: ${rest}`, field };
+}
