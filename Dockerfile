@@ -35,5 +35,7 @@ COPY bin ./bin
 COPY src ./src
 COPY examples ./examples
 COPY --from=ui /src/dist/ui ./dist/ui
+# The working folder is writable (/tmp, an emptyDir in the pods): reports such as the demo's land there.
+WORKDIR /tmp
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/cicada.mjs"]
