@@ -42,6 +42,11 @@ describe('htmlReport', () => {
     for (const label of ['RPS', 'Failures/s', '50th percentile', '95th percentile', 'Users']) assert.ok(html.includes(`<title>${label}</title>`), label);
   });
 
+  it('gives the peak user count, which a stopped run\'s current count (0) does not show', () => {
+    const html = htmlReport(reportData({ meta: { userCount: 0, state: 'stopped' } }));
+    assert.match(html, /<dt>Peak users<\/dt><dd>100<\/dd>/);
+  });
+
   it('shows task ratios when the run has them', () => {
     const data = reportData({ meta: { taskRatios: { perClass: { Shopper: { ratio: 1, tasks: { browse: { ratio: 0.75 } } } }, total: { Shopper: { ratio: 1 } } } } });
     const html = htmlReport(data);

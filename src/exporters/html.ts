@@ -129,6 +129,8 @@ function metaList(data: ReportData): string {
     ['Cicadafiles', m.cicadafiles.join(', ') || '-'],
     ['State', m.state],
     ['Users', String(m.userCount)],
+    // After a stop the current count is 0: the peak says what the run was.
+    ['Peak users', String(Math.max(m.userCount, ...data.snapshot.history.map((h) => h.userCount)))],
     ['Cicada version', m.cicadaVersion],
   ];
   const classes = Object.entries(m.userClassCounts);
