@@ -1,6 +1,7 @@
 // End to end on one machine: a LoadTest on the fake API server, the real operator, and a fake kubelet running the
 // Jobs' containers as real cicada processes (a master and 2 workers) against a local target. The LoadTest ends
-// Succeeded and the master's totals equal what the target received.
+// Succeeded and the master's totals equal what the target received. Volumes are laid out as the kubelet does
+// (links through a timestamped `..data` folder), and the cicadafile imports a module from the lib ConfigMap.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Controller } from '../src/controller.ts';
@@ -13,9 +14,10 @@ import { FakeKubelet } from './fake-kubelet.ts';
 const NS = 'perf';
 const CICADAFILE = `
 import { HttpUser, task, constant } from 'cicada';
+import { ITEMS } from '../lib/paths.ts';
 export class Shopper extends HttpUser {
   waitTime = constant(0.02);
-  @task(3) async browse() { await this.client.get('/items'); }
+  @task(3) async browse() { await this.client.get(ITEMS); }
   @task async cart() { await this.client.post('/cart', { json: { id: 1 } }); }
 }
 `;
@@ -42,6 +44,7 @@ describe('operator end to end (fake API server + fake kubelet + real cicada proc
 
   it('runs a master and 2 workers; the LoadTest ends Succeeded with the counts the target saw', async () => {
     api.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop-test', namespace: NS }, data: { 'cicadafile.ts': CICADAFILE } });
+    api.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shop-lib', namespace: NS }, data: { 'paths.ts': "export const ITEMS = '/items';\n" } });
     api.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shop-secret', namespace: NS }, data: { secret: Buffer.from('a shared secret for the e2e test, 32+ chars').toString('base64') } });
     api.create('loadtests', {
       apiVersion: 'cicada.dev/v1',
@@ -49,7 +52,7 @@ describe('operator end to end (fake API server + fake kubelet + real cicada proc
       metadata: { name: 'shop', namespace: NS },
       spec: {
         image: 'cicada:test',
-        testFiles: { configMapRef: 'shop-test' },
+        testFiles: { configMapRef: 'shop-test', libConfigMapRef: 'shop-lib' },
         run: { users: 4, spawnRate: 20, runTime: '3s', host: target.url, extraArgs: ['--json'] },
         worker: { replicas: 2 },
         security: { clusterSecretRef: 'shop-secret' },

@@ -3,7 +3,7 @@
 // resolve to 127.0.0.1, and the master's fixed port is swapped for a free one. It reports pod and Job status
 // back to the fake API server as a kubelet and the Job controller would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FakeApiServer, KubeObject } from './fake-apiserver.ts';
@@ -65,25 +65,43 @@ export class FakeKubelet {
     }
   }
 
+  /**
+   * Writes files the way the kubelet lays out a ConfigMap or Secret volume: the real files in a timestamped
+   * folder, `..data` a link to it, and each key a link through `..data` (so updates swap one link).
+   */
+  private async writeAtomic(dir: string, files: [string, Buffer | string][]): Promise<void> {
+    const stamp = `..${new Date().toISOString().replace(/[-:T.Z]/g, '_')}${Math.random().toString(36).slice(2, 8)}`;
+    await mkdir(path.join(dir, stamp));
+    for (const [name, content] of files) {
+      await mkdir(path.dirname(path.join(dir, stamp, name)), { recursive: true });
+      await writeFile(path.join(dir, stamp, name), content);
+    }
+    await symlink(stamp, path.join(dir, '..data'));
+    for (const [name] of files) {
+      const top = name.split('/')[0]!;
+      await symlink(path.join('..data', top), path.join(dir, top)).catch(() => undefined);
+    }
+  }
+
   /** Writes each volume's content into a temp folder; returns container path → local path. */
   private async mountVolumes(container: Container, volumes: Volume[]): Promise<[string, string][]> {
     const mounts: [string, string][] = [];
+    // One root per pod, each volume at its mount path under it: `/cicada/test/../lib` is `/cicada/lib` here too.
+    const root = await mkdtemp(path.join(tmpdir(), 'kubelet-pod-'));
+    this.dirs.push(root);
     for (const mount of container.volumeMounts) {
       const volume = volumes.find((v) => v.name === mount.name);
-      const dir = await mkdtemp(path.join(tmpdir(), `kubelet-${mount.name}-`));
-      this.dirs.push(dir);
+      const dir = path.join(root, mount.mountPath);
+      await mkdir(dir, { recursive: true });
       if (volume?.configMap) {
         const cm = this.api.get<{ data?: Record<string, string> }>('configmaps', volume.configMap.name, this.namespace);
         if (!cm) throw new Error(`ConfigMap ${volume.configMap.name} not found`);
-        for (const [key, value] of Object.entries(cm.data ?? {})) await writeFile(path.join(dir, key), value);
+        await this.writeAtomic(dir, Object.entries(cm.data ?? {}));
       } else if (volume?.secret) {
         const secret = this.api.get<{ data?: Record<string, string> }>('secrets', volume.secret.secretName, this.namespace);
         if (!secret) throw new Error(`Secret ${volume.secret.secretName} not found`);
         const items = volume.secret.items ?? Object.keys(secret.data ?? {}).map((key) => ({ key, path: key }));
-        for (const item of items) {
-          await mkdir(path.dirname(path.join(dir, item.path)), { recursive: true });
-          await writeFile(path.join(dir, item.path), Buffer.from(secret.data?.[item.key] ?? '', 'base64'));
-        }
+        await this.writeAtomic(dir, items.map((item): [string, Buffer] => [item.path, Buffer.from(secret.data?.[item.key] ?? '', 'base64')]));
       }
       mounts.push([mount.mountPath, dir]);
     }

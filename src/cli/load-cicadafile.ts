@@ -117,6 +117,10 @@ async function compile(file: string, outDir: string, index: number): Promise<{ o
       bundle: true,
       write: false,
       metafile: true,
+      // Keep the paths as given: Kubernetes mounts ConfigMap files as links into a timestamped folder
+      // (`..data/x.ts` → `..2026_…/x.ts`); following them would break `../lib` imports and give every pod
+      // its own fingerprint.
+      preserveSymlinks: true,
       // Where the code will be written: the source map's paths are relative to it, so stack traces name the real file.
       outfile: out,
       format: 'esm',
