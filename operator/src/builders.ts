@@ -19,7 +19,7 @@ export const RESERVED_FLAGS = [
   '-f', '--cicadafile', '--master', '--worker', '--master-host', '--master-port', '--master-bind-host', '--master-bind-port',
   '--expect-workers', '--secret-file', '--cluster-tls-cert', '--cluster-tls-key', '--cluster-tls-ca', '--insecure',
   '--headless', '--autostart', '--autoquit', '--web-host', '--web-port', '-P', '--web-users', '--processes',
-  '-u', '--users', '-r', '--spawn-rate', '-t', '--run-time', '-H', '--host', '-T', '--tags', '-E', '--exclude-tags',
+  '-u', '--users', '-r', '--spawn-rate', '-t', '--run-time', '-H', '--host', '-T', '--tags', '-E', '--exclude-tags', '--config', '--expect-workers-max-wait',
 ] as const;
 
 const DEFAULT_RESOURCES: Record<Component, Required<ResourceRequirements>> = {

@@ -27,6 +27,8 @@ const resources = obj({ requests: { type: 'object', additionalProperties: quanti
 });
 const labelMap = (what: string): Schema => ({
   ...stringMap(`${what} added to the pods (the operator's own app.kubernetes.io/* and performance-test-* labels win)`),
+  // Label values: at most 63 characters of [A-Za-z0-9_.-], starting and ending alphanumeric.
+  additionalProperties: { type: 'string', maxLength: 63, pattern: '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$' },
   'x-kubernetes-validations': [rule("self.all(k, !k.startsWith('app.kubernetes.io/') && !k.startsWith('performance-test-'))", 'labels under app.kubernetes.io/ and performance-test-* are set by the operator')],
 });
 const podSettings = (extra: Record<string, Schema> = {}): Record<string, Schema> => ({
@@ -60,7 +62,8 @@ export const specSchema: Schema = obj({
     extraArgs: {
       ...arr(str({ maxLength: 1024 }), { maxItems: 64 }),
       description: 'More cicada flags (typed fields first); the flags the operator sets are refused',
-      'x-kubernetes-validations': [rule(`self.all(a, !(a in ${reservedList}) && !${reservedList}.exists(f, f.startsWith('--') && a.startsWith(f + '=')))`, 'extraArgs may not set a flag the operator manages (use the typed fields: users, spawnRate, runTime, host, tags, ...)')],
+      // `--flag`, `--flag=value`, and single-letter flags with the value attached (`-u5000`).
+      'x-kubernetes-validations': [rule(`self.all(a, !(a in ${reservedList}) && !${reservedList}.exists(f, (f.startsWith('--') && a.startsWith(f + '=')) || (!f.startsWith('--') && a.startsWith(f))))`, 'extraArgs may not set a flag the operator manages (use the typed fields: users, spawnRate, runTime, host, tags, ...)')],
     },
   }, { required: ['users', 'spawnRate'] }),
   master: obj(podSettings({
@@ -86,14 +89,30 @@ export const specSchema: Schema = obj({
     maxItems: 16,
     'x-kubernetes-validations': [rule("self.all(m, !m.mountPath.startsWith('/cicada') && m.mountPath != '/tmp' && !m.mountPath.startsWith('/tmp/'))", 'mountPath may not be under /cicada or /tmp (the operator uses them)')],
   }),
+  // Volume items name every source a "restricted" pod may use as a typed property: CEL cannot see fields kept
+  // only by x-kubernetes-preserve-unknown-fields, and any other source (hostPath, …) is an unknown field.
   volumes: {
-    ...arr({ ...opaque('A pod volume; only the types a "restricted" pod may use'), required: ['name'] }, { maxItems: 32 }),
+    ...arr(obj({
+      name: str({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+      ...Object.fromEntries(RESTRICTED_VOLUME_TYPES.map((t) => [t, opaque(`a ${t} volume source`)])),
+    }, { required: ['name'], description: 'A pod volume; only the types a "restricted" pod may use' }), { maxItems: 32 }),
     'x-kubernetes-validations': [
-      rule(`self.all(v, v.size() == 2 && ${JSON.stringify(RESTRICTED_VOLUME_TYPES).replaceAll('"', "'")}.exists(t, t in v))`, `each volume needs a name and exactly one of ${RESTRICTED_VOLUME_TYPES.join(', ')} (hostPath and other types break the "restricted" Pod Security Standard)`),
+      rule(`self.all(v, ${RESTRICTED_VOLUME_TYPES.map((t) => `(has(v.${t}) ? 1 : 0)`).join(' + ')} == 1)`, `each volume needs a name and exactly one of ${RESTRICTED_VOLUME_TYPES.join(', ')} (hostPath and other types break the "restricted" Pod Security Standard)`),
       rule("self.all(v, !(v.name in ['test-files', 'lib-files', 'cluster-secret', 'cluster-tls', 'web-users', 'tmp']) && !v.name.startsWith('secret-mount-'))", 'volume names test-files, lib-files, cluster-secret, cluster-tls, web-users, tmp and secret-mount-* are the operator\'s'),
     ],
   },
-  volumeMounts: arr({ ...opaque('A mount of one of `volumes`'), required: ['name', 'mountPath'] }, { maxItems: 32 }),
+  volumeMounts: {
+    ...arr(obj({
+      name: str({ minLength: 1, maxLength: 63 }),
+      mountPath: str({ minLength: 1, maxLength: 1024, pattern: '^/' }),
+      readOnly: bool(),
+      subPath: str({ maxLength: 1024 }),
+      subPathExpr: str({ maxLength: 1024 }),
+      // Bidirectional needs a privileged container: not offered.
+      mountPropagation: str({ enum: ['None', 'HostToContainer'] }),
+    }, { required: ['name', 'mountPath'], description: 'A mount of one of `volumes`' }), { maxItems: 32 }),
+    'x-kubernetes-validations': [rule("self.all(m, m.mountPath != '/cicada' && !m.mountPath.startsWith('/cicada/') && m.mountPath != '/tmp' && !m.mountPath.startsWith('/tmp/'))", 'mountPath may not be /cicada, /tmp or under them (the operator uses them)')],
+  },
   scheduling: obj({
     affinity: opaque('Pod affinity'),
     tolerations: arr(opaque('A toleration'), { maxItems: 32 }),
@@ -113,7 +132,8 @@ export const specSchema: Schema = obj({
       headersSecretRef: objectName('Secret with key `headers` (OTEL_EXPORTER_OTLP_HEADERS)'),
     }, { required: ['endpoint'] }),
   }),
-  ttlSecondsAfterFinished: int({ minimum: 0, maximum: 31_536_000 }),
+  // At least a minute: the operator must see a finished Job before it is removed, or it cannot tell the outcome.
+  ttlSecondsAfterFinished: int({ minimum: 60, maximum: 31_536_000, description: 'Remove the finished Jobs (and their pods and logs) after this many seconds (≥ 60)' }),
 }, {
   required: ['image', 'testFiles', 'run', 'worker', 'security'],
   'x-kubernetes-validations': [

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { admissionErrors } from './crd-validator.ts';
 import { fullLoadTest, loadTest } from './samples.ts';
-import type { LoadTest } from '../src/types.ts';
+import { crd } from '../src/crd.ts';
+import type { JsonObject, LoadTest } from '../src/types.ts';
 
 function withSpec(change: (spec: Record<string, unknown>) => void): LoadTest {
   const lt = structuredClone(fullLoadTest());
@@ -33,7 +34,14 @@ describe('LoadTest CRD', () => {
     ['extraArgs --insecure', withSpec((s) => ((s.run as Record<string, unknown>).extraArgs = ['--insecure'])), /spec\.run\.extraArgs: Invalid value/],
     ['extraArgs --master-host=evil', withSpec((s) => ((s.run as Record<string, unknown>).extraArgs = ['--master-host=evil'])), /spec\.run\.extraArgs: Invalid value/],
     ['extraArgs -u', withSpec((s) => ((s.run as Record<string, unknown>).extraArgs = ['-u', '5'])), /spec\.run\.extraArgs: Invalid value/],
-    ['a hostPath volume', withSpec((s) => (s.volumes = [{ name: 'host', hostPath: { path: '/' } }])), /spec\.volumes: Invalid value: each volume needs a name and exactly one of/],
+    ['a hostPath volume (strict field validation)', withSpec((s) => (s.volumes = [{ name: 'host', hostPath: { path: '/' } }])), /spec\.volumes\.0\.hostPath: unknown field/],
+    ['a volume whose hostPath a lax client let the server prune', withSpec((s) => (s.volumes = [{ name: 'host' }])), /spec\.volumes: Invalid value: each volume needs a name and exactly one of/],
+    ['extraArgs -u5000 (value attached)', withSpec((s) => ((s.run as Record<string, unknown>).extraArgs = ['-u5000'])), /spec\.run\.extraArgs: Invalid value/],
+    ['extraArgs --config', withSpec((s) => ((s.run as Record<string, unknown>).extraArgs = ['--config=/tmp/x.toml'])), /spec\.run\.extraArgs: Invalid value/],
+    ['a volumeMount over /cicada', withSpec((s) => (s.volumeMounts = [{ name: 'data', mountPath: '/cicada/test' }])), /spec\.volumeMounts: Invalid value/],
+    ['a Bidirectional mount', withSpec((s) => (s.volumeMounts = [{ name: 'data', mountPath: '/data', mountPropagation: 'Bidirectional' }])), /spec\.volumeMounts\.0\.mountPropagation/],
+    ['a label value over 63 characters', withSpec((s) => ((s.worker as Record<string, unknown>).labels = { team: 'x'.repeat(64) })), /spec\.worker\.labels\.team/],
+    ['a TTL too short to see the outcome', withSpec((s) => (s.ttlSecondsAfterFinished = 0)), /spec\.ttlSecondsAfterFinished/],
     ['a volume with two sources', withSpec((s) => (s.volumes = [{ name: 'data', configMap: { name: 'a' }, emptyDir: {} }])), /spec\.volumes: Invalid value/],
     ['a volume named like the operator\'s', withSpec((s) => (s.volumes = [{ name: 'tmp', emptyDir: {} }])), /spec\.volumes: Invalid value: volume names/],
     ['a mount of a missing volume', withSpec((s) => (s.volumeMounts = [{ name: 'nope', mountPath: '/x' }])), /spec: Invalid value: every volumeMount must name one of volumes/],
@@ -51,6 +59,23 @@ describe('LoadTest CRD', () => {
       assert.ok(errors.some((e) => expected.test(e)), errors.join('\n') || '(admitted)');
     });
   }
+
+  it('lets CEL rules read only fields the schema declares (the API server cannot see preserved unknown fields)', () => {
+    const spec = ((crd.spec as { versions: { schema: { openAPIV3Schema: { properties: { spec: JsonObject } } } }[] }).versions[0]!).schema.openAPIV3Schema.properties.spec;
+    const props = spec.properties as Record<string, JsonObject>;
+    for (const [field, variable] of [['volumes', 'v'], ['volumeMounts', 'm'], ['secretMounts', 'm']] as const) {
+      const list = props[field]!;
+      const items = list.items as JsonObject;
+      assert.equal(items['x-kubernetes-preserve-unknown-fields'], undefined, `${field} items are typed`);
+      const declared = Object.keys(items.properties as JsonObject);
+      for (const r of (list['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []) {
+        for (const [, name] of r.rule.matchAll(new RegExp(`\\b${variable}\\.([A-Za-z]+)`, 'g'))) {
+          if (['startsWith', 'size'].includes(name!)) continue;
+          assert.ok(declared.includes(name!), `${field}: the rule reads ${variable}.${name}, which the item schema does not declare`);
+        }
+      }
+    }
+  });
 
   it('refuses a name too long for the children\'s names', () => {
     const lt = loadTest('a'.repeat(53));
