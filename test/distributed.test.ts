@@ -74,6 +74,13 @@ describe('distributed runs', { concurrency: 1 }, () => {
     assert.equal(entries.find((e) => e.name === '/fast')?.num_requests, target.counts.get('GET /fast'));
   });
 
+  it('a master that no worker reaches within --expect-workers-max-wait fails (exit 2) instead of passing with no load', async () => {
+    const port = await freePort();
+    const result = await runCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '1'], { env: { CICADA_SECRET: SECRET } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /no worker connected within 1 s/);
+  });
+
   it('a worker with a wrong secret is refused and exits with code 2, without the secret in any output', async () => {
     const port = await freePort();
     const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });

@@ -27,6 +27,9 @@ const DEFAULT_RESOURCES: Record<Component, Required<ResourceRequirements>> = {
   worker: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
 };
 
+/** How long the master waits for its workers before it fails (none came) or starts with those that did. */
+export const EXPECT_WORKERS_MAX_WAIT_SECONDS = 600;
+
 /** How long the master keeps its web UI up after the run ends, so people can look at the results. */
 const AUTOQUIT_SECONDS = 60;
 
@@ -65,10 +68,27 @@ function metadata(test: LoadTest, name: string, component?: Component, extra: Po
   };
 }
 
-/** Requests and limits always set: the user's values, the defaults for whatever they left out. */
+const SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** A Kubernetes quantity as a number (`500m` → 0.5, `1Gi` → 1073741824); NaN when not one. */
+export function quantity(text: string): number {
+  const m = /^\+?([0-9.]+(?:[eE][-+]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(text.trim());
+  return m ? Number(m[1]) * (SUFFIX[m[2] ?? ''] ?? Number.NaN) : Number.NaN;
+}
+
+/**
+ * Requests and limits always set: the user's values, the defaults for whatever they left out. A default request
+ * never exceeds the user's limit (the API server refuses a request above its limit).
+ */
 function resources(given: ResourceRequirements | undefined, component: Component): Required<ResourceRequirements> {
   const d = DEFAULT_RESOURCES[component];
-  return { requests: { ...d.requests, ...given?.requests }, limits: { ...d.limits, ...given?.limits } };
+  const limits = { ...d.limits, ...given?.limits };
+  const requests = { ...d.requests, ...given?.requests };
+  for (const [name, request] of Object.entries(d.requests)) {
+    const limit = limits[name];
+    if (given?.requests?.[name] === undefined && limit !== undefined && quantity(request) > quantity(limit)) requests[name] = limit;
+  }
+  return { requests, limits };
 }
 
 function cicadaArgs(test: LoadTest, component: Component): string[] {
@@ -83,7 +103,9 @@ function cicadaArgs(test: LoadTest, component: Component): string[] {
   if (run.tags?.length) args.push('-T', ...run.tags);
   if (run.excludeTags?.length) args.push('-E', ...run.excludeTags);
   if (component === 'master') {
+    // Workers that never come (image pull errors, quota) fail the master after 10 minutes instead of a wait forever.
     args.push('--master', '--master-bind-host', '0.0.0.0', '--master-bind-port', String(MASTER_PORT), '--expect-workers', String(spec.worker.replicas),
+      '--expect-workers-max-wait', String(EXPECT_WORKERS_MAX_WAIT_SECONDS),
       '-u', String(run.users), '-r', String(run.spawnRate));
     if (run.runTime) args.push('-t', run.runTime);
     if (spec.master?.webUI?.enabled) {
@@ -281,5 +303,6 @@ export function networkPolicy(test: LoadTest): JsonObject | undefined {
 /** Everything one LoadTest needs, in creation order. */
 export function children(test: LoadTest): JsonObject[] {
   const policy = networkPolicy(test);
-  return [...(policy ? [policy] : []), masterService(test), masterJob(test), workerJob(test)];
+  // Workers first: if the master's Job cannot be made, no master waits for workers that will never come.
+  return [...(policy ? [policy] : []), masterService(test), workerJob(test), masterJob(test)];
 }

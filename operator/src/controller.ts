@@ -20,6 +20,8 @@ export class Controller {
   private draining: Promise<void> | undefined;
   private readonly stops: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Failed attempts per test, for the retry backoff (doubling, at most a minute). */
+  private readonly failures = new Map<string, number>();
 
   constructor(private readonly kube: Kube, private readonly options: ControllerOptions) {
     this.reconciler = new Reconciler(kube, { logger: options.logger, ...(options.now ? { now: options.now } : {}) });
@@ -94,9 +96,13 @@ export class Controller {
       const [namespace, name] = next.split('/') as [string, string];
       try {
         await this.reconciler.reconcile(namespace, name);
+        this.failures.delete(next);
       } catch (error) {
-        this.options.logger.error(`reconciling ${next} failed: ${error instanceof Error ? error.message : String(error)}; retrying`);
-        const t = setTimeout(() => this.enqueue(namespace, name), this.options.retryMs ?? 2000);
+        const attempts = (this.failures.get(next) ?? 0) + 1;
+        this.failures.set(next, attempts);
+        const delay = Math.min(60_000, (this.options.retryMs ?? 2000) * 2 ** (attempts - 1));
+        this.options.logger.error(`reconciling ${next} failed: ${error instanceof Error ? error.message : String(error)}; retrying in ${Math.round(delay / 1000)} s`);
+        const t = setTimeout(() => this.enqueue(namespace, name), delay);
         this.timers.push(t);
       }
     }

@@ -11,6 +11,8 @@ export interface Kube {
   patchStatus(namespace: string, name: string, status: LoadTestStatus): Promise<void>;
   getChild(kind: ChildKind, namespace: string, name: string): Promise<JsonObject | undefined>;
   createChild(object: JsonObject): Promise<void>;
+  /** Deletes a child and, for a Job, its pods (propagation Background). */
+  deleteChild(kind: ChildKind, namespace: string, name: string): Promise<void>;
   listPods(namespace: string, labelSelector: string): Promise<JsonObject[]>;
   event(test: LoadTest, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   /**
@@ -78,6 +80,15 @@ export function kubeFor(config: KubeConfig): Kube {
         // Made meanwhile by an earlier pass: that is the state we wanted.
         if (!isConflict(error)) throw error;
       }
+    },
+    async deleteChild(kind, namespace, name) {
+      const body = { propagationPolicy: 'Background' };
+      const call = kind === 'Job'
+        ? batch.deleteNamespacedJob({ namespace, name, body })
+        : kind === 'Service'
+          ? core.deleteNamespacedService({ namespace, name, body })
+          : networking.deleteNamespacedNetworkPolicy({ namespace, name, body });
+      await orUndefined(call as Promise<unknown>);
     },
     async listPods(namespace, labelSelector) {
       const list = await core.listNamespacedPod({ namespace, labelSelector });

@@ -21,6 +21,10 @@ export interface PodState {
 }
 
 export interface Observed {
+  /** Why a child could not be created (the API server's answer), if one could not. */
+  createError?: string;
+  /** The master Job existed once and is gone (deleted, or removed by its TTL before its outcome was seen). */
+  masterJobGone?: boolean;
   /** Children that exist now, by name. */
   existing: ReadonlySet<string>;
   /** Children the test should have (names). */
@@ -30,11 +34,14 @@ export interface Observed {
   pods: PodState[];
 }
 
+/** A pod still creating after this long is stuck (usually a missing ConfigMap, Secret or key it mounts). */
+export const STUCK_CREATING_MS = 2 * 60_000;
+
 const WAITING_PROBLEMS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
-/** Reads a Pod object into the few facts the status needs. */
-export function podState(pod: JsonObject): PodState {
-  const meta = (pod.metadata ?? {}) as { name?: string; labels?: Record<string, string> };
+/** Reads a Pod object into the few facts the status needs; `nowMs` finds pods stuck in creation. */
+export function podState(pod: JsonObject, nowMs = Date.now()): PodState {
+  const meta = (pod.metadata ?? {}) as { name?: string; labels?: Record<string, string>; creationTimestamp?: string };
   const status = (pod.status ?? {}) as {
     phase?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -47,6 +54,13 @@ export function podState(pod: JsonObject): PodState {
   for (const c of containers) {
     const waiting = c.state?.waiting;
     if (waiting?.reason && WAITING_PROBLEMS.has(waiting.reason)) problem = { reason: waiting.reason, message: waiting.message ?? waiting.reason };
+    const age = meta.creationTimestamp ? nowMs - Date.parse(meta.creationTimestamp) : 0;
+    if (waiting?.reason === 'ContainerCreating' && age > STUCK_CREATING_MS) {
+      problem = {
+        reason: 'StuckCreating',
+        message: `still creating after ${Math.round(age / 1000)} s: check that the ConfigMaps and Secrets it mounts exist and hold the expected keys (kubectl describe pod ${meta.name ?? ''})`,
+      };
+    }
     const terminated = c.state?.terminated;
     if (phase === 'Failed' && terminated) {
       problem = { reason: terminated.reason ?? 'Error', message: `exit code ${terminated.exitCode ?? '?'}${terminated.message ? `: ${terminated.message}` : ''}` };
@@ -90,9 +104,11 @@ export function nextStatus(test: LoadTest, observed: Observed, now: string): Loa
   const replicas = test.spec.worker.replicas;
   let conditions = previous.conditions ?? [];
   const missing = observed.desired.filter((n) => !observed.existing.has(n));
-  conditions = setCondition(conditions, missing.length === 0
-    ? { type: 'ResourcesCreated', status: 'True', reason: 'Created', message: `created ${observed.desired.join(', ')}` }
-    : { type: 'ResourcesCreated', status: 'False', reason: 'Missing', message: `not created yet: ${missing.join(', ')}` }, now);
+  conditions = setCondition(conditions, observed.createError
+    ? { type: 'ResourcesCreated', status: 'False', reason: 'CreateFailed', message: observed.createError }
+    : missing.length === 0
+      ? { type: 'ResourcesCreated', status: 'True', reason: 'Created', message: `created ${observed.desired.join(', ')}` }
+      : { type: 'ResourcesCreated', status: 'False', reason: 'Missing', message: `not created yet: ${missing.join(', ')}` }, now);
 
   const problems = observed.pods.filter((p) => p.problem);
   conditions = setCondition(conditions, problems.length === 0
@@ -102,7 +118,8 @@ export function nextStatus(test: LoadTest, observed: Observed, now: string): Loa
   const readyWorkers = observed.pods.filter((p) => p.component === 'worker' && p.ready).length;
   const masterRunning = observed.pods.some((p) => p.component === 'master' && p.phase === 'Running');
   const masterFailedPod = observed.pods.find((p) => p.component === 'master' && p.phase === 'Failed');
-  const failure = jobFailed(observed.masterJob)
+  const failure = (observed.masterJobGone ? { reason: 'MasterJobGone', message: `the master Job ${childName(test, 'master')} disappeared before its outcome was seen (deleted, or removed by ttlSecondsAfterFinished); it is not re-created, as that would run the test again` } : undefined)
+    ?? jobFailed(observed.masterJob)
     ?? (masterFailedPod ? { reason: masterFailedPod.problem?.reason ?? 'MasterFailed', message: `master pod ${masterFailedPod.name}: ${masterFailedPod.problem?.message ?? 'failed'}` } : undefined)
     ?? (jobFailed(observed.workerJob) ? { reason: 'WorkersFailed', message: `${childName(test, 'worker')}: ${jobFailed(observed.workerJob)!.message}` } : undefined);
 

@@ -118,6 +118,15 @@ describe('builders', () => {
     assert.ok(headless.args.includes('--headless'));
   });
 
+  it('never default a request above the user\'s limit (the API server would refuse the Job)', () => {
+    const test = loadTest('small', { worker: { replicas: 1, resources: { limits: { memory: '128Mi', cpu: '200m' } } } });
+    const c = template(workerJob(test)).spec.containers[0]!;
+    assert.deepEqual(c.resources.requests, { cpu: '200m', memory: '128Mi' });
+    assert.deepEqual(c.resources.limits, { cpu: '200m', memory: '128Mi' });
+    const master = template(masterJob(test)).spec.containers[0]!;
+    assert.ok(master.args.join(' ').includes('--expect-workers 1 --expect-workers-max-wait 600'), 'the master gives up on workers that never come');
+  });
+
   it('label everything with the recommended and seed-compatible labels, owned by the LoadTest', () => {
     const test = loadTest('shop');
     for (const object of children(test)) {

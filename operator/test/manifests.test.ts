@@ -187,6 +187,10 @@ const KUBE_CALLS: ApiCall[] = [
   { call: 'batch.createNamespacedJob', group: 'batch', resource: 'jobs', verb: 'create' },
   { call: 'core.createNamespacedService', group: '', resource: 'services', verb: 'create' },
   { call: 'networking.createNamespacedNetworkPolicy', group: 'networking.k8s.io', resource: 'networkpolicies', verb: 'create' },
+  // A failed test's running Jobs are deleted so they stop generating load.
+  { call: 'batch.deleteNamespacedJob', group: 'batch', resource: 'jobs', verb: 'delete' },
+  { call: 'core.deleteNamespacedService', group: '', resource: 'services', verb: 'delete' },
+  { call: 'networking.deleteNamespacedNetworkPolicy', group: 'networking.k8s.io', resource: 'networkpolicies', verb: 'delete' },
   { call: 'core.listNamespacedPod', group: '', resource: 'pods', verb: 'list' },
   { call: 'core.createNamespacedEvent', group: '', resource: 'events', verb: 'create' },
   // Watch.watch(path): namespaced when WATCH_NAMESPACES is set, cluster-wide (ns = '') when it is empty.

@@ -112,16 +112,45 @@ describe('reconciler against the fake API server', () => {
     assert.ok(server.objects<{ reason: string; type: string }>('events', NS).some((e) => e.reason === 'ImagePullBackOff' && e.type === 'Warning'));
   });
 
-  it('ends Failed with the reason when the master pod fails, and creates nothing afterwards', async () => {
+  it('ends Failed with the reason when the master fails, stops the workers, and creates nothing afterwards', async () => {
     server.patch('pods', { name: 'shop-master-a', namespace: NS }, { status: { phase: 'Failed', containerStatuses: [{ name: 'master', ready: false, state: { terminated: { reason: 'Error', exitCode: 2 } } }] } });
+    // What the Job controller writes for a failed master (backoffLimit 0).
+    server.patch('jobs', { name: 'shop-master', namespace: NS }, { status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } });
     await reconciler.reconcile(NS, 'shop');
     const status = stored(server, 'shop').status!;
     assert.equal(status.phase, 'Failed');
-    assert.match(status.conditions!.find((c) => c.type === 'Completed')!.message, /master pod shop-master-a: exit code 2/);
+    assert.match(status.conditions!.find((c) => c.type === 'Completed')!.message, /backoff limit|exit code 2/);
     assert.ok(status.completionTime);
-    server.delete('jobs', { name: 'shop-worker', namespace: NS });
+    assert.deepEqual(names(server, 'jobs'), ['shop-master'], 'the still-running worker Job is deleted (no load after a failure); the master Job stays for its logs');
+    assert.ok(server.objects<{ reason: string }>('events', NS).some((e) => e.reason === 'Stopped'));
     await reconciler.reconcile(NS, 'shop');
     assert.deepEqual(names(server, 'jobs'), ['shop-master'], 'a finished test is not restarted');
+  });
+
+  it('does not re-create a master Job that disappeared (that would run the test again): Failed, MasterJobGone', async () => {
+    createTest(server, 'gone');
+    await reconciler.reconcile(NS, 'gone');
+    server.delete('jobs', { name: 'gone-master', namespace: NS }, { propagationPolicy: 'Background' });
+    await reconciler.reconcile(NS, 'gone');
+    const status = stored(server, 'gone').status!;
+    assert.equal(status.phase, 'Failed');
+    assert.equal(status.conditions!.find((c) => c.type === 'Completed')!.reason, 'MasterJobGone');
+    assert.ok(!names(server, 'jobs').includes('gone-master'));
+  });
+
+  it('reports a child the API server refuses in the status and retries', async () => {
+    createTest(server, 'refused');
+    server.setAdmission((request) => (request.resource === 'jobs.batch' && request.name === 'refused-worker' ? 'exceeded quota: compute-resources, requested: limits.cpu=2' : undefined));
+    await assert.rejects(reconciler.reconcile(NS, 'refused'), /could not create Job\/refused-worker: .*exceeded quota/);
+    const created = stored(server, 'refused').status!.conditions!.find((c) => c.type === 'ResourcesCreated')!;
+    assert.equal(created.status, 'False');
+    assert.equal(created.reason, 'CreateFailed');
+    assert.match(created.message, /Job\/refused-worker: .*exceeded quota/);
+    assert.ok(!names(server, 'jobs').includes('refused-master'), 'no master is started without its workers');
+    assert.ok(server.objects<{ reason: string }>('events', NS).some((e) => e.reason === 'CreateFailed'));
+    server.setAdmission(undefined);
+    await reconciler.reconcile(NS, 'refused');
+    assert.deepEqual(names(server, 'jobs').filter((n) => n.startsWith('refused-')), ['refused-master', 'refused-worker']);
   });
 
   it('never reads or writes a Secret or a ConfigMap', () => {
@@ -132,7 +161,8 @@ describe('reconciler against the fake API server', () => {
   it('deleting the LoadTest removes everything it owns', async () => {
     server.delete('loadtests', { name: 'shop', namespace: NS });
     await reconciler.reconcile(NS, 'shop');
-    assert.deepEqual([names(server, 'jobs'), names(server, 'services'), names(server, 'networkpolicies')], [[], [], []]);
+    const shop = (kind: string): string[] => names(server, kind).filter((n) => n === 'shop' || n.startsWith('shop-'));
+    assert.deepEqual([shop('jobs'), shop('services'), shop('networkpolicies')], [[], [], []]);
   });
 });
 

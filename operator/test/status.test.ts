@@ -43,6 +43,17 @@ describe('LoadTest status', () => {
     assert.match(healthy.message, /pod shop-worker-b: Unschedulable: 0\/3 nodes are available/);
   });
 
+  it('flags a pod still creating after two minutes (a missing ConfigMap, Secret or key it mounts)', () => {
+    const creating = (age: number) => podState({
+      metadata: { name: 'shop-master-a', creationTimestamp: new Date(Date.parse(T1) - age).toISOString(), labels: { 'app.kubernetes.io/component': 'master' } },
+      status: { phase: 'Pending', containerStatuses: [{ name: 'master', state: { waiting: { reason: 'ContainerCreating' } } }] },
+    }, Date.parse(T1));
+    assert.equal(creating(30_000).problem, undefined, 'young pods are just starting');
+    const stuck = creating(180_000);
+    assert.equal(stuck.problem?.reason, 'StuckCreating');
+    assert.match(stuck.problem!.message, /ConfigMaps and Secrets it mounts .*kubectl describe pod shop-master-a/);
+  });
+
   it('is Failed with the reason when the master pod fails, and stays Failed', () => {
     const test = loadTest();
     const failed = nextStatus(test, { ...base, pods: [pod('shop-master-a', 'master', { phase: 'Failed', containerStatuses: [{ name: 'master', state: { terminated: { reason: 'Error', exitCode: 2 } } }] })] }, T1);

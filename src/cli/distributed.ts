@@ -100,6 +100,13 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
         logger.info(`waiting for ${options.expectWorkers} workers`);
         const ok = await runner.waitForWorkers(options.expectWorkers, options.expectWorkersMaxWait * 1000);
         if (runner.state === 'stopped') return;
+        if (!ok && runner.readyWorkers === 0) {
+          // Nothing could generate load: a run would "pass" with no requests at all.
+          throw new UsageError(
+            `no worker connected within ${options.expectWorkersMaxWait} s (--expect-workers-max-wait; ${options.expectWorkers} expected)`,
+            'check that the workers run, reach this master (host, port, network policy) and use the same secret, Cicada version and cicadafile: their logs say why',
+          );
+        }
         if (!ok) {
           logger.warning(`only ${runner.readyWorkers} of ${options.expectWorkers} workers connected within ${options.expectWorkersMaxWait} s; starting anyway`);
         }
