@@ -72,8 +72,10 @@ const SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9,
 
 /** A Kubernetes quantity as a number (`500m` → 0.5, `1Gi` → 1073741824); NaN when not one. */
 export function quantity(text: string): number {
-  const m = /^\+?([0-9.]+(?:[eE][-+]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(text.trim());
-  return m ? Number(m[1]) * (SUFFIX[m[2] ?? ''] ?? Number.NaN) : Number.NaN;
+  const trimmed = text.trim().replace(/^\+/, '');
+  const suffix = /(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)$/.exec(trimmed)?.[1] ?? '';
+  const digits = trimmed.slice(0, trimmed.length - suffix.length);
+  return /^[0-9.eE+-]+$/.test(digits) ? Number(digits) * (SUFFIX[suffix] ?? Number.NaN) : Number.NaN;
 }
 
 /**

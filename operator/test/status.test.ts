@@ -51,7 +51,7 @@ describe('LoadTest status', () => {
     assert.equal(creating(30_000).problem, undefined, 'young pods are just starting');
     const stuck = creating(180_000);
     assert.equal(stuck.problem?.reason, 'StuckCreating');
-    assert.match(stuck.problem!.message, /ConfigMaps and Secrets it mounts .*kubectl describe pod shop-master-a/);
+    assert.match(stuck.problem.message, /ConfigMaps and Secrets it mounts .*kubectl describe pod shop-master-a/);
   });
 
   it('is Failed with the reason when the master pod fails, and stays Failed', () => {
