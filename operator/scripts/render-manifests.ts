@@ -214,6 +214,7 @@ description: Kubernetes operator for Cicada load tests (LoadTest resources run a
 type: application
 version: ${CHART_VERSION}
 appVersion: "${APP_VERSION}"
+kubeVersion: ">=1.28.0-0"
 keywords: [load-testing, performance, cicada]
 `;
 
