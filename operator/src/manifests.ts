@@ -69,8 +69,9 @@ const READ_VERBS = ['get', 'list', 'watch'];
  * sets `blockOwnerDeletion` in an ownerReference to a LoadTest (the children's ownerReferences do).
  */
 export const OPERATOR_RULES: readonly PolicyRule[] = [
-  { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+  // The operator reads LoadTests and writes only their status (a JSON patch).
+  { apiGroups: [GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['patch'] },
   { apiGroups: [GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: CHILD_VERBS },
   { apiGroups: [''], resources: ['services'], verbs: CHILD_VERBS },

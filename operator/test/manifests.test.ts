@@ -153,8 +153,8 @@ describe('install manifests: the operator Deployment', () => {
 // (c) RBAC: least privilege
 
 const EXPECTED_OPERATOR_RULES: PolicyRule[] = [
-  { apiGroups: ['cicada.dev'], resources: ['loadtests'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-  { apiGroups: ['cicada.dev'], resources: ['loadtests/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['cicada.dev'], resources: ['loadtests'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['cicada.dev'], resources: ['loadtests/status'], verbs: ['patch'] },
   { apiGroups: ['cicada.dev'], resources: ['loadtests/finalizers'], verbs: ['update'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['services'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
