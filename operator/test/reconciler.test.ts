@@ -187,7 +187,8 @@ describe('control loop (watches) against the fake API server', () => {
     await until(() => stored(server, 'cart').status?.phase === 'Running', 'Running');
     server.patch('jobs', { name: 'cart-master', namespace: NS }, { status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
     await until(() => stored(server, 'cart').status?.phase === 'Succeeded', 'Succeeded');
-    assert.ok(server.objects<{ reason: string }>('events', NS).some((e) => e.reason === 'Succeeded'));
+    // The event follows the status write.
+    await until(() => server.objects<{ reason: string }>('events', NS).some((e) => e.reason === 'Succeeded'), 'the Succeeded event');
   });
 
   it('re-creates a child deleted behind its back, from the watch alone', async () => {
