@@ -12,7 +12,8 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
   const interval = ctx.options.streamIntervalMs ?? 1000;
   const open = new Set<() => void>();
 
-  app.get('/stream', { config: { access: 'viewer' } }, (request, reply) => {
+  // No HEAD twin: a hijacked stream cannot answer without a body.
+  app.get('/stream', { exposeHeadRoute: false, config: { access: 'viewer' } }, (request, reply) => {
     if (open.size >= MAX_STREAMS) throw new HttpError(503, 'too many live streams are open; close some browser tabs');
     const session = request.session;
     // The security headers were set on the raw response by the onRequest hooks; hijacking keeps them.
