@@ -110,7 +110,9 @@ export function nextStatus(test: LoadTest, observed: Observed, now: string): Loa
       ? { type: 'ResourcesCreated', status: 'True', reason: 'Created', message: `created ${observed.desired.join(', ')}` }
       : { type: 'ResourcesCreated', status: 'False', reason: 'Missing', message: `not created yet: ${missing.join(', ')}` }, now);
 
-  const problems = observed.pods.filter((p) => p.problem);
+  // A worker pod that failed once no longer matters when the Job has replaced it (all replicas active again).
+  const replaced = (observed.workerJob?.active ?? 0) >= replicas;
+  const problems = observed.pods.filter((p) => p.problem && !(replaced && p.component === 'worker' && p.phase === 'Failed'));
   conditions = setCondition(conditions, problems.length === 0
     ? { type: 'PodsHealthy', status: 'True', reason: 'Healthy', message: 'no pod reports a problem' }
     : { type: 'PodsHealthy', status: 'False', reason: problems[0]!.problem!.reason, message: problems.map((p) => `pod ${p.name}: ${p.problem!.reason}: ${p.problem!.message}`).join('; ') }, now);

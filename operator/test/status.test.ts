@@ -69,6 +69,16 @@ describe('LoadTest status', () => {
     assert.equal(later.conditions!.find((c) => c.type === 'Completed')!.lastTransitionTime, T1);
   });
 
+  it('forgets a failed worker pod once the Job has replaced it', () => {
+    const failedWorker = pod('shop-worker-a', 'worker', { phase: 'Failed', containerStatuses: [{ name: 'worker', state: { terminated: { reason: 'Error', exitCode: 137 } } }] });
+    const pods = [running('shop-master-a', 'master'), failedWorker, running('shop-worker-b', 'worker'), running('shop-worker-c', 'worker')];
+    const replacing = nextStatus(loadTest(), { ...base, workerJob: { active: 1, failed: 1 }, pods }, T1);
+    assert.equal(replacing.conditions!.find((c) => c.type === 'PodsHealthy')!.status, 'False');
+    const replaced = nextStatus(loadTest(), { ...base, workerJob: { active: 2, failed: 1 }, pods }, T1);
+    assert.equal(replaced.conditions!.find((c) => c.type === 'PodsHealthy')!.status, 'True');
+    assert.equal(replaced.phase, 'Running');
+  });
+
   it('is Succeeded when the master Job completes', () => {
     const status = nextStatus(loadTest(), { ...base, masterJob: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } }, T2);
     assert.equal(status.phase, 'Succeeded');
