@@ -54,7 +54,9 @@ export class Reconciler {
     const test = await this.kube.getLoadTest(namespace, name);
     // Gone, or going: the garbage collector removes the children (they are owned by the LoadTest).
     if (!test || test.metadata.deletionTimestamp) return;
-    const finished = test.status?.phase === 'Succeeded' || test.status?.phase === 'Failed';
+    // A finished test keeps what is left (logs, results) and gets nothing new; its status is final, so a
+    // resync costs no further calls.
+    if (test.status?.phase === 'Succeeded' || test.status?.phase === 'Failed') return;
     // Once everything was made, a Job is never made again: a new master Job would run the test a second time.
     const madeBefore = test.status?.conditions?.some((c) => c.type === 'ResourcesCreated' && c.status === 'True') === true;
     const masterName = `${name}-master`;
@@ -71,8 +73,8 @@ export class Reconciler {
         found.set(key(object), current);
         continue;
       }
-      // A finished test keeps what is left (logs, results) and gets nothing new.
-      if (finished || createError) continue;
+      // After a refusal nothing more is made this pass (workers come before the master).
+      if (createError) continue;
       if (madeBefore && object.kind === 'Job' && objectName === masterName) {
         masterJobGone = true;
         continue;
@@ -102,7 +104,7 @@ export class Reconciler {
       ...(createError ? { createError } : {}),
       ...(masterJobGone ? { masterJobGone } : {}),
     }, nowDate.toISOString());
-    if (status.phase === 'Failed' && !finished) await this.stopLeftovers(test, found);
+    if (status.phase === 'Failed') await this.stopLeftovers(test, found);
     if (!sameStatus(test.status, status)) await this.report(test, status);
     // Retry later (with the controller's backoff): the status already says what went wrong.
     if (createError) throw new Error(`could not create ${createError}`);

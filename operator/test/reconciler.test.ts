@@ -123,8 +123,10 @@ describe('reconciler against the fake API server', () => {
     assert.ok(status.completionTime);
     assert.deepEqual(names(server, 'jobs'), ['shop-master'], 'the still-running worker Job is deleted (no load after a failure); the master Job stays for its logs');
     assert.ok(server.objects<{ reason: string }>('events', NS).some((e) => e.reason === 'Stopped'));
+    const before = server.requests.length;
     await reconciler.reconcile(NS, 'shop');
     assert.deepEqual(names(server, 'jobs'), ['shop-master'], 'a finished test is not restarted');
+    assert.equal(server.requests.length - before, 1, 'a finished test costs one read per pass');
   });
 
   it('does not re-create a master Job that disappeared (that would run the test again): Failed, MasterJobGone', async () => {
