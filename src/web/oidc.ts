@@ -1,9 +1,15 @@
 // OpenID Connect login (authorization code flow with PKCE, client_secret_basic) for the web UI.
 // The server keeps each PendingLogin server-side, keyed by a cookie, and deletes it after one use.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors.ts';
 import { ROLES, isRole, type Role } from './roles.ts';
 import { JwksCache, JwtError, SUPPORTED_ALGORITHMS, constantTimeEqual, verifyIdToken, type JwsAlgorithm } from './jwt.ts';
+import { claimValues, mapRole, usableUsername } from './oidc-claims.ts';
+import { describeFetchError, isObject, printable, request, type JsonResponse } from './oidc-http.ts';
+import { randomToken } from './sessions.ts';
+
+export { claimValues, mapRole } from './oidc-claims.ts';
+export { FETCH_TIMEOUT_MS } from './oidc-http.ts';
 
 export interface OidcConfig {
   /** e.g. https://login.example.com/realms/x; https unless the host is loopback (127.0.0.1, ::1, localhost). */
@@ -45,10 +51,6 @@ export class OidcLoginError extends Error {
 
 /** How long a login may take between beginLogin and the callback. */
 export const PENDING_LOGIN_MAX_AGE_MS = 10 * 60_000;
-/** Every request to the provider gives up after this long. */
-export const FETCH_TIMEOUT_MS = 10_000;
-/** Responses from the provider larger than this are refused. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -66,10 +68,6 @@ interface ProviderMetadata {
   /** The provider says it sends `iss` in authorization responses (RFC 9207): then it must be there. */
   issParameter: boolean;
   scopesSupported: string[] | undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -92,109 +90,6 @@ function secureUrl(value: unknown): URL | string {
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') return isLoopback(url) ? url : `uses http on a non-loopback host (${url.origin}): https is required so that codes and tokens are not sent in the clear`;
   return `is not an http(s) URL (${url.protocol})`;
-}
-
-/** Control characters removed and length capped: text from the provider, shown to the user. */
-function printable(text: string, max = 300): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
-
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer within ${FETCH_TIMEOUT_MS / 1000} s`;
-    const cause: unknown = error.cause;
-    if (cause instanceof Error) {
-      const code = (cause as Error & { code?: unknown }).code;
-      if (cause.message.includes('redirect')) return 'it answered with a redirect (not followed)';
-      return typeof code === 'string' ? `${code}: ${printable(cause.message, 200)}` : printable(cause.message, 200);
-    }
-    return printable(error.message, 200);
-  }
-  return 'unknown error';
-}
-
-async function readBody(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_RESPONSE_BYTES) throw new Error(`the response is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  if (response.body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new Error(`the response is larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-interface JsonResponse {
-  status: number;
-  contentType: string;
-  /** The parsed JSON, or undefined when the body is not JSON. */
-  json: unknown;
-}
-
-/** One request to the provider: a timeout, no redirects followed, a size cap; the body parsed as JSON when it is. Throws on network errors. */
-async function request(fetchFn: typeof fetch, url: string, init: RequestInit = {}): Promise<JsonResponse> {
-  const response = await fetchFn(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (response.status >= 300 && response.status < 400) {
-    await response.body?.cancel();
-    throw new Error('it answered with a redirect (not followed)');
-  }
-  const text = await readBody(response);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', json };
-}
-
-function randomToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** The values of a claim (dotted path allowed: `realm_access.roles`); undefined when the claim is absent. */
-export function claimValues(claims: Record<string, unknown>, path: string): string[] | undefined {
-  let value: unknown;
-  if (Object.hasOwn(claims, path)) {
-    value = claims[path];
-  } else {
-    value = claims;
-    for (const segment of path.split('.')) {
-      if (!isObject(value) || !Object.hasOwn(value, segment)) return undefined;
-      value = value[segment];
-    }
-  }
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return value === undefined || value === null ? undefined : [];
-}
-
-/** The highest role that `values` earn through `roleMap` (only roleMap entries count), or undefined. */
-export function mapRole(values: readonly string[], roleMap: Readonly<Record<string, Role>>): Role | undefined {
-  let best = -1;
-  for (const v of values) {
-    if (!Object.hasOwn(roleMap, v)) continue;
-    const role = roleMap[v];
-    if (role !== undefined && isRole(role)) best = Math.max(best, ROLES.indexOf(role));
-  }
-  return best < 0 ? undefined : ROLES[best];
-}
-
-function usableUsername(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const name = value.trim();
-  if (name.length === 0 || name.length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(name)) return undefined;
-  return name;
 }
 
 function validateConfig(config: OidcConfig): void {
