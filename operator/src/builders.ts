@@ -182,6 +182,23 @@ function volumesAndMounts(test: LoadTest, component: Component): { volumes: Json
   return { volumes, mounts };
 }
 
+/** The pod-level part of the "restricted" hardening (the operator's own pod uses it too). */
+export function hardenedPodSecurity(): JsonObject {
+  return { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** The container-level part: no privilege, no capabilities, a read-only root (the pod mounts an emptyDir on /tmp). */
+export function hardenedContainerSecurity(): JsonObject {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
 /** The pod template of one component: hardened whatever the spec says (PSS "restricted"). */
 export function podTemplate(test: LoadTest, component: Component): JsonObject {
   const { spec } = test;
@@ -200,7 +217,7 @@ export function podTemplate(test: LoadTest, component: Component): JsonObject {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: hardenedPodSecurity(),
       ...(spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets.map((s) => ({ name: s.name })) } : {}),
       ...(scheduling.affinity ? { affinity: scheduling.affinity } : {}),
       ...(scheduling.tolerations ? { tolerations: scheduling.tolerations } : {}),
@@ -219,14 +236,7 @@ export function podTemplate(test: LoadTest, component: Component): JsonObject {
         ...(ports.length ? { ports } : {}),
         resources: resources(settings.resources, component),
         volumeMounts: mounts,
-        securityContext: {
-          runAsNonRoot: true,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          privileged: false,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
+        securityContext: hardenedContainerSecurity(),
       }],
       volumes,
     },

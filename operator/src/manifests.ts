@@ -3,6 +3,7 @@
 // One `InstallValues` object in, plain Kubernetes objects out, no I/O. scripts/render-manifests.ts renders both
 // the plain manifests (operator/deploy/) and the Helm chart (charts/cicada-operator) from these functions, and
 // test/manifests.test.ts proves the chart renders exactly what they build.
+import { hardenedContainerSecurity, hardenedPodSecurity } from './builders.ts';
 import { crd } from './crd.ts';
 import { GROUP, PLURAL, type JsonObject, type ResourceRequirements } from './types.ts';
 
@@ -212,7 +213,7 @@ export function deployment(values: InstallValues): JsonObject {
           // Explicitly on: the operator talks to the API server with this token (the ServiceAccount defaults to off).
           automountServiceAccountToken: true,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: hardenedPodSecurity(),
           containers: [{
             name: 'operator',
             image: values.image,
@@ -228,14 +229,7 @@ export function deployment(values: InstallValues): JsonObject {
             livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 },
             readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
             resources: structuredClone(values.resources),
-            securityContext: {
-              runAsNonRoot: true,
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              privileged: false,
-              capabilities: { drop: ['ALL'] },
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: hardenedContainerSecurity(),
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
           }],
           volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
