@@ -1,16 +1,35 @@
 // GET /stream: Server-Sent Events with the live statistics, one `stats` event per interval, history as increments.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './http-error.ts';
+import type { ReportData } from '../exporters/report-data.ts';
+import type { HistoryPoint } from '../stats/types.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
 import type { WebContext } from './server.ts';
 
 /** More open streams than this are refused (each costs a timer and a JSON document per second). */
 const MAX_STREAMS = 100;
 
+/** The points newer than `time` (history is in time order: found from the end, not by scanning hours of it). */
+function pointsAfter(history: readonly HistoryPoint[], time: number): HistoryPoint[] {
+  let i = history.length;
+  while (i > 0 && history[i - 1]!.time > time) i--;
+  return history.slice(i);
+}
+
 export function registerStream(app: FastifyInstance, ctx: WebContext): void {
   const { run } = ctx.options;
   const interval = ctx.options.streamIntervalMs ?? 1000;
   const open = new Set<() => void>();
+  // Built once per interval, whoever asks first: each open stream adds only its own history increment.
+  let shared: { at: number; data: ReportData; statsText: string } | undefined;
+  const current = (): { data: ReportData; statsText: string } => {
+    const now = Date.now();
+    if (!shared || now - shared.at >= interval / 2) {
+      const data = run.report();
+      shared = { at: now, data, statsText: JSON.stringify(statsRequestsJson(data, run.runner.targetUserCount, run.workers?.())) };
+    }
+    return shared;
+  };
 
   // No HEAD twin: a hijacked stream cannot answer without a body.
   app.get('/stream', { exposeHeadRoute: false, config: { access: 'viewer' } }, (request, reply) => {
@@ -34,18 +53,18 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
         close();
         return;
       }
-      const data = run.report();
+      const { data, statsText } = current();
       // The first event, and the first after a reset (a new run), carry the whole history and say so.
       const reset = data.snapshot.startTime !== startTime;
       if (reset) {
         startTime = data.snapshot.startTime;
         lastTime = -Infinity;
       }
-      const history = data.snapshot.history.filter((p) => p.time > lastTime).map(historyPointJson);
+      const history = pointsAfter(data.snapshot.history, lastTime).map(historyPointJson);
       const last = data.snapshot.history.at(-1);
       if (last) lastTime = last.time;
-      const body = { ...statsRequestsJson(data, run.runner.targetUserCount, run.workers?.()), history, history_reset: reset };
-      res.write(`event: stats\ndata: ${JSON.stringify(body)}\n\n`);
+      // The shared stats object with this stream's two fields appended.
+      res.write(`event: stats\ndata: ${statsText.slice(0, -1)},"history":${JSON.stringify(history)},"history_reset":${String(reset)}}\n\n`);
     };
     const timer = setInterval(send, interval);
     const close = (): void => {
