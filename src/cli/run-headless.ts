@@ -175,16 +175,14 @@ export async function prepareReports(options: CicadaOptions): Promise<CsvWriter 
   return csv;
 }
 
-/** Appends a `_stats_history.csv` row set every second while `active()`; returns the timer. */
-export function csvHistoryTimer(csv: CsvWriter, report: () => ReportData, run: HeadlessRun, active: () => boolean = () => true): NodeJS.Timeout {
+/** Appends one `_stats_history.csv` row set (call it once a second); writes are queued, failures logged. */
+export function csvHistoryAppender(csv: CsvWriter, run: HeadlessRun): (data: ReportData) => void {
   let writing = Promise.resolve();
-  return setInterval(() => {
-    if (!active()) return;
-    const data = report();
+  return (data) => {
     writing = writing.then(() => csv.appendHistory(data, Math.floor(Date.now() / 1000))).catch((error: unknown) => {
       run.logger.error(`writing ${run.options.csv}_stats_history.csv failed: ${String(error)}`);
     });
-  }, 1000);
+  };
 }
 
 /**
@@ -248,7 +246,10 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
       });
     }, LIVE_INTERVAL_MS));
   }
-  if (csv) timers.push(csvHistoryTimer(csv, report, run));
+  if (csv) {
+    const append = csvHistoryAppender(csv, run);
+    timers.push(setInterval(() => append(report()), 1000));
+  }
 
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

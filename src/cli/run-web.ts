@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ConsoleReporter } from '../exporters/console.ts';
+import type { ReportData } from '../exporters/report-data.ts';
 import { historyHeader, historyRows } from '../exporters/csv.ts';
 import { HttpUser } from '../protocols/http/http-user.ts';
 import { events } from '../index.ts';
@@ -17,7 +18,7 @@ import type { WebRun, WorkerView } from '../web/web-run.ts';
 import { isLoopback } from './cluster-auth.ts';
 import type { CicadaOptions } from './options.ts';
 import {
-  csvHistoryTimer, finishReports, guardStrayErrors, prepareReports, reportContext, reportMaker,
+  csvHistoryAppender, finishReports, guardStrayErrors, prepareReports, reportContext, reportMaker,
   type HeadlessRun, type HeadlessSetup,
 } from './run-headless.ts';
 import { cicadaVersion } from './version.ts';
@@ -115,16 +116,14 @@ function workerViews(source: () => WorkerInfo[]): () => WorkerView[] {
 }
 
 /** The history CSV rows of the current run, one set per second while it runs; a new run (or a reset) starts over. */
-function historyKeeper(run: HeadlessRun, report: () => ReturnType<ReturnType<typeof reportMaker>>, active: () => boolean): { rows: string[]; record(): void } {
+function historyKeeper(run: HeadlessRun): { rows: string[]; record(data: ReportData): void } {
   // Six hours of one-per-second rows (Aggregated only) is a few MB; older rows are dropped.
   const MAX_ROWS = 6 * 3600;
   const rows: string[] = [];
   let startTime = -1;
   return {
     rows,
-    record() {
-      if (!active()) return;
-      const data = report();
+    record(data) {
       if (data.snapshot.startTime !== startTime) {
         startTime = data.snapshot.startTime;
         rows.length = 0;
@@ -143,7 +142,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   const context = reportContext(run);
   const report = reportMaker(run, setup, context);
   const csv = await prepareReports(options);
-  const history = historyKeeper(run, report, () => runner.state === 'spawning' || runner.state === 'running');
+  const history = historyKeeper(run);
   const webRun: WebRun = {
     runner,
     report,
@@ -180,16 +179,22 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     await server.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `the web UI cannot listen on ${options.webHost}:${options.webPort}: ${code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : String(error)}`,
-      'choose another port with -P/--web-port, or stop what uses it (or run with --headless)',
+      `the web UI cannot listen on ${options.webHost}:${options.webPort}: ${code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? 'no such address on this machine' : String(error)}`,
+      code === 'EADDRINUSE' ? 'choose another port with -P/--web-port, or stop what uses it (or run with --headless)' : 'give --web-host an address of this machine, e.g. 127.0.0.1 or 0.0.0.0',
     );
   }
   logger.info(`web UI: ${url}/${auth.users || auth.oidc ? '' : isLoopback(options.webHost) ? ' (no login needed: loopback only)' : ' (no login: --insecure)'}`);
 
   const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
   const timers: NodeJS.Timeout[] = [];
-  timers.push(setInterval(() => history.record(), 1000));
-  if (csv) timers.push(csvHistoryTimer(csv, report, run, active));
+  // One report a second while a run goes, for the in-memory history (web download) and --csv.
+  const appendCsv = csv ? csvHistoryAppender(csv, run) : undefined;
+  timers.push(setInterval(() => {
+    if (!active()) return;
+    const data = report();
+    history.record(data);
+    appendCsv?.(data);
+  }, 1000));
   if (options.printStats) {
     const console = new ConsoleReporter({ stream: out });
     timers.push(setInterval(() => {
