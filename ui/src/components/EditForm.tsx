@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, swarm } from '../api';
-import { fieldErrorFrom, isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
-import { FormError, invalid } from './FormError';
+import { fieldErrorFrom, isFieldError, parseUsersAndRate, type FieldError } from './fields';
+import { FormFooter } from './FormFooter';
+import { SwarmField } from './SwarmFields';
 
 interface Props {
   /** The run's current target user count. */
@@ -22,15 +23,13 @@ export function EditForm({ users: initialUsers, spawnRate, onDone, onCancel }: P
   const submit = async (e: Event) => {
     e.preventDefault();
     if (busy) return;
-    const u = parseUserCount(users);
-    if (isFieldError(u)) return setError(u);
-    const r = parseSpawnRate(rate);
-    if (isFieldError(r)) return setError(r);
+    const body = parseUsersAndRate(users, rate);
+    if (isFieldError(body)) return setError(body);
     setBusy(true);
     setError(null);
     try {
-      await swarm({ user_count: u, spawn_rate: r });
-      onDone(r);
+      await swarm(body);
+      onDone(body.spawn_rate);
     } catch (err) {
       setError(err instanceof ApiError ? fieldErrorFrom(err.message, err.field) : { message: String(err) });
     } finally {
@@ -42,44 +41,23 @@ export function EditForm({ users: initialUsers, spawnRate, onDone, onCancel }: P
     <section class="panel">
       <h2>Change the running test</h2>
       <form data-testid="edit-form" class="form-grid" onSubmit={submit} noValidate>
-        <label class="field">
-          <span>Number of users</span>
-          <input
-            data-testid="edit-users"
-            type="number"
-            inputMode="numeric"
-            min={0}
-            step={1}
-            value={users}
-            onInput={(e) => setUsers(e.currentTarget.value)}
-            {...invalid(error, 'user_count')}
-          />
-        </label>
-        <label class="field">
-          <span>Spawn rate (users/s)</span>
-          <input
-            data-testid="edit-spawn-rate"
-            type="number"
-            inputMode="decimal"
-            min={0}
-            step="any"
-            value={rate}
-            placeholder="users started per second"
-            onInput={(e) => setRate(e.currentTarget.value)}
-            {...invalid(error, 'spawn_rate')}
-          />
-        </label>
-        <div class="span-all">
-          <FormError error={error} />
-          <div class="buttons">
-            <button class="btn primary" type="submit" data-testid="edit-submit" disabled={busy}>
-              {busy ? 'Updating…' : 'Update'}
-            </button>
-            <button class="btn secondary" type="button" onClick={onCancel}>
-              Cancel
-            </button>
-          </div>
-        </div>
+        <SwarmField field="user_count" data-testid="edit-users" value={users} onValue={setUsers} error={error} />
+        <SwarmField
+          field="spawn_rate"
+          data-testid="edit-spawn-rate"
+          value={rate}
+          placeholder="users started per second"
+          onValue={setRate}
+          error={error}
+        />
+        <FormFooter
+          error={error}
+          busy={busy}
+          submitTestId="edit-submit"
+          submitLabel="Update"
+          busyLabel="Updating…"
+          onCancel={onCancel}
+        />
       </form>
     </section>
   );

@@ -1,7 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
 import { getExceptions } from '../api';
 import { formatCount } from '../format';
-import type { ExceptionEntry } from '../types';
+import { Alert } from './FormError';
+import { useFetched } from './useFetched';
 
 interface Props {
   /** From the live stats: a change means there is something new to fetch. */
@@ -10,33 +10,12 @@ interface Props {
 
 /** Exceptions raised by user code; fetched when the tab opens and when the count changes. */
 export function Exceptions({ count }: Props) {
-  const [list, setList] = useState<ExceptionEntry[] | null>(null);
-  const [error, setError] = useState('');
-
-  useEffect(() => {
-    let cancelled = false;
-    getExceptions()
-      .then((l) => {
-        if (cancelled) return;
-        setList(l);
-        setError('');
-      })
-      .catch((e: unknown) => {
-        if (!cancelled) setError(e instanceof Error ? e.message : 'Could not load the exceptions.');
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [count]);
+  const [list, error] = useFetched(getExceptions, 'Could not load the exceptions.', [count]);
 
   const sorted = list ? [...list].sort((a, b) => b.count - a.count) : [];
   return (
     <div data-testid="exceptions-list" class="exceptions">
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {list === null && !error && <p class="muted">Loading…</p>}
       {list !== null && list.length === 0 && <p class="muted">No exceptions.</p>}
       {sorted.map((x, i) => (

@@ -1,5 +1,6 @@
 import { formatCount } from '../format';
 import type { ErrorEntry } from '../types';
+import { EmptyRow } from './EmptyRow';
 import { HScroll } from './HScroll';
 
 export function FailuresTable({ errors }: { errors: readonly ErrorEntry[] }) {
@@ -18,13 +19,7 @@ export function FailuresTable({ errors }: { errors: readonly ErrorEntry[] }) {
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 && (
-            <tr>
-              <td class="empty" colSpan={4}>
-                No failures.
-              </td>
-            </tr>
-          )}
+          {rows.length === 0 && <EmptyRow colSpan={4}>No failures.</EmptyRow>}
           {rows.map((e, i) => (
             <tr key={i} data-testid="failure-row">
               <td class="method">{e.method ?? ''}</td>

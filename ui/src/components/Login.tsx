@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, login } from '../api';
 import type { LoginOptions, Session } from '../types';
+import { Alert } from './FormError';
+import { LabeledInput } from './LabeledInput';
 
 interface Props {
   options: LoginOptions;
@@ -44,36 +46,28 @@ export function Login({ options, notice, onLoggedIn }: Props) {
 
         {options.password && (
           <form data-testid="login-form" onSubmit={submit} noValidate>
-            <label class="field">
-              <span>Username</span>
-              <input
-                data-testid="login-username"
-                name="username"
-                autocomplete="username"
-                autocapitalize="none"
-                spellcheck={false}
-                required
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-              />
-            </label>
-            <label class="field">
-              <span>Password</span>
-              <input
-                data-testid="login-password"
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            </label>
-            {error && (
-              <p class="form-error" role="alert" data-testid="login-error">
-                {error}
-              </p>
-            )}
+            <LabeledInput
+              label="Username"
+              data-testid="login-username"
+              name="username"
+              autocomplete="username"
+              autocapitalize="none"
+              spellcheck={false}
+              required
+              value={username}
+              onValue={setUsername}
+            />
+            <LabeledInput
+              label="Password"
+              data-testid="login-password"
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              required
+              value={password}
+              onValue={setPassword}
+            />
+            <Alert message={error} testid="login-error" />
             <button class="btn primary wide" type="submit" data-testid="login-submit" disabled={busy}>
               {busy ? 'Logging in…' : 'Log in'}
             </button>

@@ -3,8 +3,11 @@ import { ApiError, swarm, type SwarmRequest } from '../api';
 import { formatRunTime } from '../format';
 import type { StartValues } from '../prefs';
 import type { Config } from '../types';
-import { fieldErrorFrom, isFieldError, parseSpawnRate, parseUserCount, type FieldError } from './fields';
-import { FormError, invalid } from './FormError';
+import { fieldErrorFrom, isFieldError, parseUsersAndRate, type FieldError } from './fields';
+import { invalid } from './FormError';
+import { FormFooter } from './FormFooter';
+import { LabeledInput } from './LabeledInput';
+import { SwarmField } from './SwarmFields';
 
 interface Props {
   config: Config;
@@ -36,17 +39,16 @@ export function StartForm({ config, initial, onStarted, onCancel }: Props) {
 
   const shape = config.shape_class;
   const allClasses = config.user_classes;
+  const shapeHint = shape ? 'set by the shape' : '';
 
   const build = (): SwarmRequest | FieldError => {
     const body: SwarmRequest = {};
     // With a LoadShape the shape decides the user count; both fields may stay empty.
     if (!(shape && users.trim() === '' && rate.trim() === '')) {
-      const u = parseUserCount(users);
-      if (isFieldError(u)) return u;
-      const r = parseSpawnRate(rate);
-      if (isFieldError(r)) return r;
-      body.user_count = u;
-      body.spawn_rate = r;
+      const ur = parseUsersAndRate(users, rate);
+      if (isFieldError(ur)) return ur;
+      body.user_count = ur.user_count;
+      body.spawn_rate = ur.spawn_rate;
     }
     const h = host.trim();
     if (h !== '') {
@@ -102,64 +104,48 @@ export function StartForm({ config, initial, onStarted, onCancel }: Props) {
             Uses LoadShape <strong>{shape}</strong>: the user count is optional.
           </p>
         )}
-        <label class="field">
-          <span>Number of users</span>
-          <input
-            data-testid="start-users"
-            name="user_count"
-            type="number"
-            inputMode="numeric"
-            min={0}
-            step={1}
-            value={users}
-            placeholder={shape ? 'set by the shape' : ''}
-            onInput={(e) => setUsers(e.currentTarget.value)}
-            {...invalid(error, 'user_count')}
-          />
-        </label>
-        <label class="field">
-          <span>Spawn rate (users/s)</span>
-          <input
-            data-testid="start-spawn-rate"
-            name="spawn_rate"
-            type="number"
-            inputMode="decimal"
-            min={0}
-            step="any"
-            value={rate}
-            placeholder={shape ? 'set by the shape' : ''}
-            onInput={(e) => setRate(e.currentTarget.value)}
-            {...invalid(error, 'spawn_rate')}
-          />
-        </label>
-        <label class="field">
-          <span>Host</span>
-          <input
-            data-testid="start-host"
-            name="host"
-            type="url"
-            inputMode="url"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="https://example.com"
-            value={host}
-            onInput={(e) => setHost(e.currentTarget.value)}
-            {...invalid(error, 'host')}
-          />
-        </label>
-        <label class="field">
-          <span>Run time (optional)</span>
-          <input
-            data-testid="start-run-time"
-            name="run_time"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="e.g. 30s, 5m, 1h30m"
-            value={runTime}
-            onInput={(e) => setRunTime(e.currentTarget.value)}
-            {...invalid(error, 'run_time')}
-          />
-        </label>
+        <SwarmField
+          field="user_count"
+          data-testid="start-users"
+          name="user_count"
+          value={users}
+          placeholder={shapeHint}
+          onValue={setUsers}
+          error={error}
+        />
+        <SwarmField
+          field="spawn_rate"
+          data-testid="start-spawn-rate"
+          name="spawn_rate"
+          value={rate}
+          placeholder={shapeHint}
+          onValue={setRate}
+          error={error}
+        />
+        <LabeledInput
+          label="Host"
+          data-testid="start-host"
+          name="host"
+          type="url"
+          inputMode="url"
+          autocomplete="off"
+          spellcheck={false}
+          placeholder="https://example.com"
+          value={host}
+          onValue={setHost}
+          {...invalid(error, 'host')}
+        />
+        <LabeledInput
+          label="Run time (optional)"
+          data-testid="start-run-time"
+          name="run_time"
+          autocomplete="off"
+          spellcheck={false}
+          placeholder="e.g. 30s, 5m, 1h30m"
+          value={runTime}
+          onValue={setRunTime}
+          {...invalid(error, 'run_time')}
+        />
 
         {allClasses.length > 1 && (
           <fieldset class={`classes span-all${error?.field === 'user_classes' ? ' invalid' : ''}`}>
@@ -178,19 +164,14 @@ export function StartForm({ config, initial, onStarted, onCancel }: Props) {
           </fieldset>
         )}
 
-        <div class="span-all">
-          <FormError error={error} />
-          <div class="buttons">
-            <button class="btn primary" type="submit" data-testid="start-submit" disabled={busy}>
-              {busy ? 'Starting…' : 'Start'}
-            </button>
-            {onCancel && (
-              <button class="btn secondary" type="button" onClick={onCancel}>
-                Cancel
-              </button>
-            )}
-          </div>
-        </div>
+        <FormFooter
+          error={error}
+          busy={busy}
+          submitTestId="start-submit"
+          submitLabel="Start"
+          busyLabel="Starting…"
+          onCancel={onCancel}
+        />
       </form>
     </section>
   );

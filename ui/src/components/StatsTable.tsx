@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { formatCount, formatMs, formatRps } from '../format';
 import type { StatsEntry } from '../types';
+import { EmptyRow } from './EmptyRow';
 import { HScroll } from './HScroll';
 
 export type SortField = keyof StatsEntry & string;
@@ -134,11 +135,9 @@ export function StatsTable({ stats, sort, onSort }: Props) {
           </thead>
           <tbody>
             {sorted.length === 0 && (
-              <tr>
-                <td class="empty" colSpan={COLUMNS.length}>
-                  <span class="empty-text">No requests yet.</span>
-                </td>
-              </tr>
+              <EmptyRow colSpan={COLUMNS.length}>
+                <span class="empty-text">No requests yet.</span>
+              </EmptyRow>
             )}
             {sorted.map((e) => (
               <tr data-testid="stats-row" key={`${e.method ?? ''} ${e.name}`}>

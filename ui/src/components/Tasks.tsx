@@ -1,8 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
 import { getTasks } from '../api';
 import { formatShare } from '../format';
 import type { TaskRatioNode, TaskRatios } from '../types';
+import { EmptyRow } from './EmptyRow';
+import { Alert } from './FormError';
 import { HScroll } from './HScroll';
+import { useFetched } from './useFetched';
 
 interface Row {
   key: string;
@@ -45,33 +47,12 @@ function rowsOf(ratios: TaskRatios): Row[] {
 
 /** Like Locust's "Current ratio" tab: each task's share within its user class and of the whole run. */
 export function Tasks() {
-  const [ratios, setRatios] = useState<TaskRatios | null>(null);
-  const [error, setError] = useState('');
-
-  useEffect(() => {
-    let cancelled = false;
-    getTasks()
-      .then((r) => {
-        if (cancelled) return;
-        setRatios(r);
-        setError('');
-      })
-      .catch((e: unknown) => {
-        if (!cancelled) setError(e instanceof Error ? e.message : 'Could not load the task ratios.');
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, []);
+  const [ratios, error] = useFetched(getTasks, 'Could not load the task ratios.', []);
 
   const rows = ratios ? rowsOf(ratios) : [];
   return (
     <div class="tasks">
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <p class="muted hint">
         How often each task is picked: within its user class, and over the whole run (weighted by each
         class's share of the users). Tasks of a TaskSet are indented under it.
@@ -91,18 +72,14 @@ export function Tasks() {
           </thead>
           <tbody>
             {ratios === null && !error && (
-              <tr>
-                <td class="empty" colSpan={3}>
-                  <span class="empty-text">Loading…</span>
-                </td>
-              </tr>
+              <EmptyRow colSpan={3}>
+                <span class="empty-text">Loading…</span>
+              </EmptyRow>
             )}
             {ratios !== null && rows.length === 0 && (
-              <tr>
-                <td class="empty" colSpan={3}>
-                  <span class="empty-text">No tasks.</span>
-                </td>
-              </tr>
+              <EmptyRow colSpan={3}>
+                <span class="empty-text">No tasks.</span>
+              </EmptyRow>
             )}
             {rows.map((r) => (
               <tr key={r.key} data-testid={r.isClass ? 'tasks-class-row' : 'tasks-row'} class={r.isClass ? 'class-row' : undefined}>

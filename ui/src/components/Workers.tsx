@@ -1,5 +1,6 @@
 import { formatCount, formatMegabytes, formatPercentValue } from '../format';
 import type { WorkerInfo } from '../types';
+import { EmptyRow } from './EmptyRow';
 import { HScroll } from './HScroll';
 
 export function Workers({ workers, count }: { workers: readonly WorkerInfo[]; count: number | undefined }) {
@@ -26,13 +27,7 @@ export function Workers({ workers, count }: { workers: readonly WorkerInfo[]; co
             </tr>
           </thead>
           <tbody>
-            {workers.length === 0 && (
-              <tr>
-                <td class="empty" colSpan={5}>
-                  No workers connected.
-                </td>
-              </tr>
-            )}
+            {workers.length === 0 && <EmptyRow colSpan={5}>No workers connected.</EmptyRow>}
             {workers.map((w) => (
               <tr key={w.id} data-testid="worker-row" class={w.missing ? 'missing' : undefined}>
                 <td class="name">{w.id}</td>

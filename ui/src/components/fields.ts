@@ -23,6 +23,15 @@ export function parseSpawnRate(raw: string): number | FieldError {
   return v;
 }
 
+/** Both fields of a start or edit, checked in the form's order (the first bad one is reported). */
+export function parseUsersAndRate(users: string, rate: string): { user_count: number; spawn_rate: number } | FieldError {
+  const u = parseUserCount(users);
+  if (isFieldError(u)) return u;
+  const r = parseSpawnRate(rate);
+  if (isFieldError(r)) return r;
+  return { user_count: u, spawn_rate: r };
+}
+
 export function isFieldError(v: unknown): v is FieldError {
   return typeof v === 'object' && v !== null && 'message' in v;
 }
