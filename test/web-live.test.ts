@@ -113,15 +113,15 @@ describe('web: the live stream', () => {
 });
 
 describe('web: closing the server', () => {
-  it('ends open live streams so the process can quit', async () => {
+  // Without the fix, close() waits for the browser forever: the test's timeout fails it.
+  it('ends open live streams so the process can quit', { timeout: 10_000 }, async () => {
     const server = await startTestServer({});
     const url = await server.listen();
     const stream = await fetch(`${url}/stream`);
     const reading = readUntil(stream, () => false);
-    const started = Date.now();
     await server.close();
-    await reading;
-    assert.ok(Date.now() - started < 5000, 'close did not wait for the browser to go away');
+    const events = await reading;
+    assert.ok(events.length >= 1, 'the stream was open and sending before the close');
   });
 });
 

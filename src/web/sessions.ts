@@ -57,8 +57,11 @@ export class SessionStore {
     return session;
   }
 
-  /** The live session with this id, touched; undefined (and forgotten) when unknown or expired. */
-  get(id: string | undefined): Session | undefined {
+  /**
+   * The live session with this id; undefined (and forgotten) when unknown or expired. A request touches it;
+   * `touch: false` only looks (the live stream checks each second, which must not count as activity).
+   */
+  get(id: string | undefined, touch = true): Session | undefined {
     if (id === undefined) return undefined;
     const session = this.sessions.get(id);
     if (!session) return undefined;
@@ -67,7 +70,7 @@ export class SessionStore {
       this.sessions.delete(id);
       return undefined;
     }
-    session.lastSeen = t;
+    if (touch) session.lastSeen = t;
     return session;
   }
 

@@ -48,7 +48,7 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     let startTime: number | undefined;
     const send = (): void => {
       // A session that expired or logged out ends its stream too.
-      if (session && ctx.sessions.get(session.id) === undefined) {
+      if (session && ctx.sessions.get(session.id, false) === undefined) {
         res.write('event: expired\ndata: {}\n\n');
         close();
         return;
