@@ -12,6 +12,8 @@ import { constant } from '../src/core/wait-time.ts';
 import { buildReportData } from '../src/exporters/build-report.ts';
 import { LocalRunner } from '../src/runners/local-runner.ts';
 import { RequestStats } from '../src/stats/request-stats.ts';
+import type { LightMyRequestResponse } from 'fastify';
+import assert from 'node:assert/strict';
 import { hashPassword } from '../src/web/password.ts';
 import type { Role } from '../src/web/roles.ts';
 import { createWebServer, type WebServer, type WebServerOptions } from '../src/web/server.ts';
@@ -105,3 +107,46 @@ export async function startTestServer(extra: Partial<WebServerOptions> & { withU
   });
   return { ...server, runner, run };
 }
+
+// fastify.inject helpers for the API tests: one call, a login per role, an error's message.
+
+/** The Host header API tests send (a loopback name, as the server's DNS-rebinding check wants). */
+export const HOST = '127.0.0.1:8089';
+
+export interface Call {
+  cookie?: string;
+  token?: string;
+  body?: unknown;
+  form?: string;
+  headers?: Record<string, string>;
+}
+
+export function call(server: TestServer, method: string, url: string, c: Call = {}): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = { host: HOST, ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.token ? { 'x-csrf-token': c.token } : {}), ...c.headers };
+  if (c.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+  return server.app.inject({
+    method: method as 'GET',
+    url,
+    headers,
+    ...(c.form !== undefined ? { payload: c.form } : c.body !== undefined ? { payload: c.body as object } : {}),
+  });
+}
+
+export interface Login {
+  cookie: string;
+  token: string;
+  setCookie: string;
+}
+
+export async function login(server: TestServer, role: Role): Promise<Login> {
+  const res = await call(server, 'POST', '/login', { body: { username: USER_OF[role], password: PASSWORDS[role] } });
+  assert.equal(res.statusCode, 200, res.body);
+  const setCookie = String(res.headers['set-cookie']);
+  return { cookie: setCookie.split(';')[0]!, token: res.json<{ csrfToken: string }>().csrfToken, setCookie };
+}
+
+export function message(res: LightMyRequestResponse): string {
+  return res.json<{ message: string }>().message;
+}
+
+/** Who may call each route: the test fails when a route is added without a line here (deny by default). */
