@@ -43,11 +43,6 @@ export class Controller {
     await this.draining;
   }
 
-  /** Waits until the queue is empty (for tests). */
-  async idle(): Promise<void> {
-    while (this.queue.size > 0 || this.draining) await (this.draining ?? Promise.resolve());
-  }
-
   enqueue(namespace: string, name: string): void {
     if (!this.running) return;
     this.queue.add(`${namespace}/${name}`);
