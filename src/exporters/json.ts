@@ -121,12 +121,18 @@ export function percentileKey(p: number): string {
   return Number.isInteger(p) ? p.toFixed(1) : String(p);
 }
 
+/** Values aligned with PERCENTILES_TO_REPORT as `{"0.5": ms, …, "1.0": ms}` (null where there is none). */
+export function percentileMap(values: readonly (number | null)[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  PERCENTILES_TO_REPORT.forEach((p, i) => {
+    out[percentileKey(p)] = values[i] ?? null;
+  });
+  return out;
+}
+
 /** One entry view in the web/REST field names (reusable by the web layer for `/stats/requests`). */
 export function entryJson(view: EntryView): EntryJson {
-  const percentiles: Record<string, number | null> = {};
-  PERCENTILES_TO_REPORT.forEach((p, i) => {
-    percentiles[percentileKey(p)] = view.percentiles[i] ?? null;
-  });
+  const percentiles = percentileMap(view.percentiles);
   return {
     method: view.method,
     name: view.name,

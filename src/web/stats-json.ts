@@ -1,7 +1,7 @@
 // The JSON of GET /stats/requests (Locust's fields, plus Cicada's) and of the history points charts use.
-import { entryJson, percentileKey, type EntryJson } from '../exporters/json.ts';
+import { entryJson, percentileMap, type EntryJson } from '../exporters/json.ts';
 import type { ReportData } from '../exporters/report-data.ts';
-import { PERCENTILES_TO_REPORT, type HistoryPoint } from '../stats/types.ts';
+import type { HistoryPoint } from '../stats/types.ts';
 import type { WorkerView } from './web-run.ts';
 
 /** Locust caps the tables at 500 rows; the UI stays responsive with many dynamic names. */
@@ -18,10 +18,7 @@ export interface HistoryPointJson {
 }
 
 export function historyPointJson(point: HistoryPoint): HistoryPointJson {
-  const percentiles: Record<string, number | null> = {};
-  PERCENTILES_TO_REPORT.forEach((p, i) => {
-    percentiles[percentileKey(p)] = point.currentPercentiles[i] ?? null;
-  });
+  const percentiles = percentileMap(point.currentPercentiles);
   return {
     time: point.time,
     user_count: point.userCount,
