@@ -1,6 +1,7 @@
 // User and TaskSet base classes: what a cicadafile extends. The loop that drives them is in user-loop.ts.
 import { InterruptTaskSet, StopUser } from './control-flow.ts';
 import type { Environment } from './environment.ts';
+import type { InFlight } from './in-flight.ts';
 import type { TaskSpec } from './tasks.ts';
 import { constant, type WaitTime } from './wait-time.ts';
 
@@ -9,6 +10,14 @@ export interface UserContext {
   readonly environment: Environment;
   /** Aborts when the run stops hard: no new request may start after it. */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when the requests this user still has on the wire must be cut (the stop's drain time ran
+   * out, or a second Ctrl+C): protocol clients then end them at once and record them as failed with
+   * `cancelled at stop`. Absent: requests in flight are never cut.
+   */
+  readonly cancelSignal?: AbortSignal;
+  /** The process's count of requests on the wire, kept by protocol clients. */
+  readonly inFlight?: InFlight;
   /** A process-unique user number, from 1. */
   readonly id: number;
 }
