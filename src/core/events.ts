@@ -91,17 +91,23 @@ export class EventHook<T> {
     return this.listeners.length;
   }
 
-  /** Calls every listener with `payload`. The listener array is copied on write, so firing never allocates. */
+  /**
+   * Calls every listener with `payload`. The listener array is copied on write, so firing never allocates.
+   * A control-flow error (`rethrow`) is thrown only after every listener has run: a `StopTest` from a
+   * cicadafile's listener must not keep the statistics' own listener from counting the request.
+   */
   fire(payload: T): void {
     const listeners = this.listeners;
+    let deferred: { error: unknown } | undefined;
     for (let i = 0; i < listeners.length; i++) {
       try {
         listeners[i]!(payload);
       } catch (error) {
-        if (this.rethrow(error)) throw error;
-        onListenerError(error, this.name);
+        if (this.rethrow(error)) deferred ??= { error };
+        else onListenerError(error, this.name);
       }
     }
+    if (deferred !== undefined) throw deferred.error;
   }
 
   /** Removes every listener (used between runs in one process, e.g. by tests). */
