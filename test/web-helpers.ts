@@ -50,7 +50,7 @@ export function testRun(): { run: WebRun; runner: LocalRunner; stats: RequestSta
     plan: new TaskPlan(),
     stats,
     stopTimeout: 0,
-    inFlightGraceMs: 1000,
+    drainTimeout: 1,
     tickMs: 100,
   });
   const context = { host: 'http://127.0.0.1:9', cicadafiles: ['cicadafile.ts'], startTime: Date.now(), cicadaVersion: 'test' };

@@ -38,8 +38,10 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
     classes: [...selection.classes].map(([name, cls]) => ({ name, weight: cls.weight, fixedCount: cls.fixedCount })),
     stats,
     stopTimeout: options.stopTimeout,
+    drainTimeout: options.drainTimeout,
     equalWeights: options.equalWeights,
-    timing: { heartbeatIntervalMs: options.heartbeatInterval * 1000, heartbeatLiveness: options.heartbeatLiveness, stopWaitMs: options.requestTimeout * 1000 + 10_000 },
+    // Past the stop timeout and the drain, workers need their last report interval (and a margin) to confirm.
+    timing: { heartbeatIntervalMs: options.heartbeatInterval * 1000, heartbeatLiveness: options.heartbeatLiveness, stopWaitMs: options.heartbeatInterval * 1000 + 3000 },
   });
   const expected = helloMeta(loaded);
   // Until the headless driver installs its own handlers, Ctrl+C must still stop cleanly (not kill the process).
@@ -139,7 +141,6 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
     userClasses: selection.classes,
     plan: selection.plan,
     stats,
-    inFlightGraceMs: options.requestTimeout * 1000 + 1000,
     timing: {
       reportIntervalMs: options.heartbeatInterval * 1000,
       heartbeatIntervalMs: options.heartbeatInterval * 1000,
@@ -149,6 +150,11 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   events.init.fire({ environment });
   const stop = new AbortController();
   const onSignal = (): void => {
+    if (stop.signal.aborted) {
+      logger.info('cutting the requests still in flight');
+      runner.cutInFlight();
+      return;
+    }
     logger.info('stopping this worker');
     stop.abort();
     void runner.shutdown();

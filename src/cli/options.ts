@@ -59,6 +59,8 @@ export interface CicadaOptions {
   showTaskRatio: boolean;
   exitCodeOnError: number;
   stopTimeout: number;
+  /** Seconds requests still in flight get after the stop timeout before they are cut (`--drain-timeout`). */
+  drainTimeout: number;
   equalWeights: boolean;
   insecure: boolean;
   userClasses: string[];
@@ -95,7 +97,7 @@ export function defaultOptions(): CicadaOptions {
     webHost: '127.0.0.1', webPort: 8089, master: false, masterBindHost: '127.0.0.1', masterBindPort: 5557,
     expectWorkers: 1, expectWorkersMaxWait: 0, worker: false, masterHost: '127.0.0.1', masterPort: 5557,
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
-    json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0,
+    json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0, drainTimeout: 5,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
     heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60,
   };
@@ -217,7 +219,8 @@ const specs: SpecTable = {
   logfile: value('--logfile <file>', G.log, 'write the log to this file (default: stderr)', text),
   showTaskRatio: flag('--show-task-ratio', G.other, 'print the task ratio of each user class and exit'),
   exitCodeOnError: value('--exit-code-on-error <code>', G.other, 'exit code when failures or errors were recorded, 0-255 (default: 1)', (t, f) => parsePositiveInt(t, f, { min: 0, max: 255 })),
-  stopTimeout: value('-s, --stop-timeout <time>', G.other, 'let running tasks finish for this long when stopping (default: 0)', span),
+  stopTimeout: value('-s, --stop-timeout <time>', G.other, 'let running tasks go on for this long when stopping (default: 0)', span),
+  drainTimeout: value('--drain-timeout <time>', G.other, 'then give requests still in flight this long before they are cut and recorded as failed "cancelled at stop" (default: 5)', span),
   equalWeights: flag('--equal-weights', G.other, 'ignore task weights: every task is equally likely'),
   insecure: flag('--insecure', G.other, 'allow binding non-loopback interfaces without authentication (prints a warning)'),
   userClasses: list('user-classes', G.other, 'user classes to run (default: all)', (items) => splitList(items, /[\s,]+/)),

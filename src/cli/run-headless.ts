@@ -23,6 +23,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import type { CicadaOptions } from './options.ts';
 import { buildReportData, type ReportContext } from '../exporters/build-report.ts';
 import type { Selection } from './prepare.ts';
+import { handleStopSignals } from './signals.ts';
 import { taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
 
@@ -115,7 +116,7 @@ export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): 
     stats,
     shape,
     stopTimeout: options.stopTimeout,
-    inFlightGraceMs: options.requestTimeout * 1000 + 1000,
+    drainTimeout: options.drainTimeout,
     equalWeights: options.equalWeights,
     resetStatsAfterRamp: options.resetStats,
   });
@@ -251,19 +252,10 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
     timers.push(setInterval(() => append(report()), 1000));
   }
 
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      logger.info(`${signal} received: stopping gracefully (final stats and reports follow). Press Ctrl+C again to quit at once.`);
-      void runner.stop();
-    } else {
-      logger.error('second interrupt: quitting without waiting for users');
-      process.exit(ExitCode.failures);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const unsignal = handleStopSignals(runner, logger, (signal) => {
+    logger.info(`${signal} received: stopping gracefully (final stats and reports follow). Press Ctrl+C again to cut the requests in flight.`);
+    void runner.stop();
+  });
   const unguard = guardStrayErrors(logger);
 
   events.init.fire({ environment });
@@ -271,8 +263,7 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   await runner.whenStopped();
   await setup.beforeReport?.();
   for (const t of timers) clearInterval(t);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  unsignal();
   unguard();
   return finishReports(run, report(), csv, environment);
 }

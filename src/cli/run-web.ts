@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { ConsoleReporter } from '../exporters/console.ts';
 import type { ReportData } from '../exporters/report-data.ts';
 import { historyHeader, historyRows } from '../exporters/csv.ts';
+import { handleStopSignals } from './signals.ts';
 import { HttpUser } from '../protocols/http/http-user.ts';
 import { events } from '../index.ts';
 import type { WorkerInfo } from '../runners/master-runner.ts';
@@ -166,16 +167,13 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     resolveQuit = resolve;
   });
   const quit = { resolve: (reason: string) => resolveQuit(reason), promise: quitting };
-  const onSignal = (signal: NodeJS.Signals): void => quit.resolve(`${signal} received`);
   // Handlers first: a Ctrl+C right after the URL is printed must still end in reports, not a dead process.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const unsignal = handleStopSignals(runner, logger, (signal) => quit.resolve(`${signal} received`));
   let url: string;
   try {
     url = await server.listen();
   } catch (error) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    unsignal();
     await server.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
@@ -216,21 +214,14 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     }
   }
   const reason = await quit.promise;
-  logger.info(`${reason}: stopping the run and writing the final reports`);
-  process.off('SIGINT', onSignal);
-  const hard = (): void => {
-    logger.error('second interrupt: quitting without waiting for users');
-    process.exit(1);
-  };
-  process.once('SIGINT', hard);
+  logger.info(`${reason}: stopping the run and writing the final reports (Ctrl+C again cuts the requests in flight)`);
   try {
     await runner.stop();
     await setup.beforeReport?.();
     for (const t of timers) clearInterval(t);
     return await finishReports(run, report(), csv, environment);
   } finally {
-    process.off('SIGINT', hard);
-    process.off('SIGTERM', onSignal);
+    unsignal();
     unguard();
     await server.close();
   }

@@ -29,3 +29,35 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Timer functions, injected beside a Clock so code that waits can be driven by a fake clock in tests. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Resolves true when `promise` settles within `ms`, false when the time runs out or `signal` aborts
+ * first. Leaves no timer or listener behind.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number, timers: Timers = systemTimers, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false;
+  let handle: unknown;
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<false>((resolve) => {
+    handle = timers.setTimeout(() => resolve(false), Math.max(0, ms));
+    onAbort = () => resolve(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const, () => true as const), cut]);
+  } finally {
+    timers.clearTimeout(handle);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}

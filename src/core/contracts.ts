@@ -35,6 +35,11 @@ export interface RunnerControl<S = unknown> {
   startShape(runTime?: number): void;
   /** Stops the run gracefully; resolves once every user has ended and final stats are in. */
   stop(): Promise<void>;
+  /**
+   * Ends the waits of a stop under way: requests still in flight are cut at once and recorded as
+   * failed `cancelled at stop` (a second Ctrl+C). Does nothing when no stop is under way.
+   */
+  cutInFlight(): void;
   /** Users alive now. */
   readonly userCount: number;
   /** The count the runner is ramping to. */

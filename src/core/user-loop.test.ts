@@ -33,7 +33,7 @@ describe('the user loop', () => {
       }
     }
     const { control, make } = setup();
-    assert.equal(await runUser(make(U), control), 'stop-user');
+    assert.equal((await runUser(make(U), control)).reason, 'stop-user');
     assert.deepEqual(log, ['start', 'work1', 'work2', 'work3', 'stop']);
   });
 
@@ -49,7 +49,7 @@ describe('the user loop', () => {
     const { control, make, events } = setup();
     const errors: string[] = [];
     events.userError.addListener((e) => errors.push(`${e.task}:${e.error.message}`));
-    assert.equal(await runUser(make(U), control), 'stop-user');
+    assert.equal((await runUser(make(U), control)).reason, 'stop-user');
     assert.deepEqual(errors, ['work:boom']);
   });
 
@@ -91,7 +91,7 @@ describe('the user loop', () => {
       if (++entries === 2) throw new StopUser();
     };
     const { control, make } = setup();
-    assert.equal(await runUser(make(Shopper), control), 'stop-user');
+    assert.equal((await runUser(make(Shopper), control)).reason, 'stop-user');
     assert.deepEqual(log, ['inner-start', 'step1', 'step2', 'inner-stop', 'inner-start', 'inner-stop']);
   });
 
@@ -105,7 +105,7 @@ describe('the user loop', () => {
     const done = runUser(make(U), control);
     setTimeout(() => soft.abort(), 20);
     const started = performance.now();
-    assert.equal(await done, 'stopped');
+    assert.equal((await done).reason, 'stopped');
     assert.equal(runs, 1);
     assert.ok(performance.now() - started < 1000);
   });
@@ -127,7 +127,7 @@ describe('the user loop', () => {
     const { control, make, events } = setup();
     const errors: string[] = [];
     events.userError.addListener((e) => errors.push(`${e.task}:${e.error.message}`));
-    assert.equal(await runUser(make(U), control), 'error');
+    assert.equal((await runUser(make(U), control)).reason, 'error');
     assert.deepEqual(errors, ['onStart:login failed']);
   });
 });

@@ -19,8 +19,14 @@ export interface UserLoopControl {
   now(): number;
 }
 
-/** Why a user's loop ended. */
+/** Why a user's loop ended: the run stopped it, it threw `StopUser`, or its `onStart` failed. */
 export type UserEnd = 'stopped' | 'stop-user' | 'error';
+
+/** How a user's loop ended, with the `onStart` error when that was the reason. */
+export interface UserOutcome {
+  readonly reason: UserEnd;
+  readonly error?: Error;
+}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
@@ -123,16 +129,17 @@ async function runTaskSet(taskSet: TaskSet, user: User, control: UserLoopControl
  * Runs one user until its soft signal aborts, it throws `StopUser`, or `onStart` fails.
  * Never rejects: errors are reported through events and the result says why the user ended.
  */
-export async function runUser(user: User, control: UserLoopControl): Promise<UserEnd> {
-  let end: UserEnd = 'stopped';
+export async function runUser(user: User, control: UserLoopControl): Promise<UserOutcome> {
+  let outcome: UserOutcome = { reason: 'stopped' };
   try {
     await user.onStart();
     await loop(user, user, control);
   } catch (error) {
-    if (error instanceof StopUser) end = 'stop-user';
+    if (error instanceof StopUser) outcome = { reason: 'stop-user' };
     else if (!isUserControlFlow(error)) {
-      control.events.userError.fire({ user, error: toError(error), task: 'onStart' });
-      end = 'error';
+      const e = toError(error);
+      control.events.userError.fire({ user, error: e, task: 'onStart' });
+      outcome = { reason: 'error', error: e };
     }
   }
   try {
@@ -140,5 +147,5 @@ export async function runUser(user: User, control: UserLoopControl): Promise<Use
   } catch (error) {
     if (!isUserControlFlow(error)) control.events.userError.fire({ user, error: toError(error), task: 'onStop' });
   }
-  return end;
+  return outcome;
 }

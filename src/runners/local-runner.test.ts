@@ -45,7 +45,7 @@ function setup(classes: Record<string, UserClass>, extra: { stopTimeout?: number
     stats,
     shape: extra.shape,
     stopTimeout: extra.stopTimeout ?? 0,
-    inFlightGraceMs: 2000,
+    drainTimeout: 2,
     tickMs: 100,
   });
   return { runner, events, stats };

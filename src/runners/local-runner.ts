@@ -1,6 +1,6 @@
 // The runner of one process: ramps users at the spawn rate, follows a LoadShape, stops gracefully.
 import type { Clock } from '../core/clock.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, type Timers } from '../core/clock.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import type { Environment } from '../core/environment.ts';
@@ -11,7 +11,7 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
-import { UserPool } from './user-pool.ts';
+import { describeStopWait, UserPool, type StopPlan } from './user-pool.ts';
 import { UserSequence } from './user-sequence.ts';
 import { rampPosition, rampStepMs, type Ramp } from './ramp.ts';
 
@@ -24,12 +24,14 @@ export interface LocalRunnerOptions {
   shape?: LoadShape | undefined;
   /** Seconds running tasks may go on after a stop (`-s`). */
   stopTimeout: number;
-  /** Ms to wait, after no new request may start, for requests still in flight. */
-  inFlightGraceMs: number;
+  /** Seconds requests still in flight get after that (`--drain-timeout`), before they are cut. */
+  drainTimeout: number;
   equalWeights?: boolean;
   /** Reset statistics once the ramp completes (`--reset-stats`). */
   resetStatsAfterRamp?: boolean;
   clock?: Clock;
+  /** Timers of the stop's waits (a fake clock in tests). */
+  timers?: Timers;
   /** How often history points are recorded and shapes ticked, ms. */
   tickMs?: number;
 }
@@ -61,6 +63,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
       plan: options.plan,
       now: () => this.clock.now(),
       onStopTest: (error) => this.onStopTest(error),
+      ...(options.timers !== undefined ? { timers: options.timers } : {}),
     });
     this.stopped = deferred();
     options.environment.runner = this;
@@ -214,7 +217,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     const ramp = this.ramp;
     if (!ramp || !this.machine.is('spawning')) return;
     const n = rampPosition(ramp, this.clock.now());
-    this.pool.reconcile(this.sequence.countsFor(n), this.options.stopTimeout * 1000);
+    this.pool.reconcile(this.sequence.countsFor(n), this.stopPlan());
     if (n === ramp.to) this.rampDone();
   }
 
@@ -223,10 +226,21 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.rampTimer = undefined;
     this.ramp = undefined;
     this.machine.to('running');
+    this.pool.rampComplete();
     const { environment } = this.options;
     environment.logger.info(`ramp complete: ${this.pool.count} users (${JSON.stringify(this.pool.counts())})`);
     environment.events.spawningComplete.fire({ userCount: this.pool.count });
     if (this.options.resetStatsAfterRamp) this.resetStats();
+  }
+
+  /** Ends the waits of a stop under way (a second Ctrl+C): requests in flight are cut now, reports still follow. */
+  cutInFlight(): void {
+    this.pool.cutNow();
+  }
+
+  private stopPlan(): StopPlan {
+    const { stopTimeout, drainTimeout, environment } = this.options;
+    return { stopTimeoutMs: stopTimeout * 1000, drainMs: drainTimeout * 1000, onWait: (wait) => environment.logger.info(describeStopWait(wait)) };
   }
 
   private onStopTest(error: StopTest): void {
@@ -241,8 +255,9 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     clearInterval(this.rampTimer);
     clearTimeout(this.runTimer);
     this.ramp = undefined;
-    const { abandoned } = await this.pool.stopAll(this.options.stopTimeout * 1000, this.options.inFlightGraceMs);
-    if (abandoned > 0) environment.logger.warning(`${abandoned} users did not end within the grace period; their last requests may be missing`);
+    const { cut, abandoned } = await this.pool.stopAll(this.stopPlan());
+    if (cut > 0) environment.logger.warning(`${cut} requests still in flight were cut and recorded as failed: cancelled at stop`);
+    if (abandoned > 0) environment.logger.warning(`${abandoned} users were still busy in their own code after the stop (it ignores user.signal); left behind`);
     clearInterval(this.tickTimer);
     stats.recordHistory(0);
     this.target = 0;

@@ -1,10 +1,10 @@
 // The master in-process: fake worker links record what it sends; reports are real snapshots validated like wire messages.
+import { linesLogger } from '../core/test-environment.test-helper.ts';
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from '../core/clock.ts';
 import { defaultClientDefaults, type Environment } from '../core/environment.ts';
 import { Events } from '../core/events.ts';
-import type { Logger } from '../core/logger.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
 import { RequestStats } from '../stats/request-stats.ts';
 import { MasterRunner, type WorkerLink } from './master-runner.ts';
@@ -41,12 +41,6 @@ class FakeLink implements WorkerLink {
   }
 }
 
-function linesLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const add = (level: string) => (m: string): void => void lines.push(`${level} ${m}`);
-  return { lines, debug: add('debug'), info: add('info'), warning: add('warning'), error: add('error') };
-}
-
 function setup(t: TestContext, options: { stopTimeout?: number; stopWaitMs?: number } = {}) {
   const events = new Events();
   const logger = linesLogger();
@@ -57,6 +51,7 @@ function setup(t: TestContext, options: { stopTimeout?: number; stopWaitMs?: num
     classes: CLASSES,
     stats,
     stopTimeout: options.stopTimeout ?? 0,
+    drainTimeout: 0,
     timing: { heartbeatIntervalMs: HEARTBEAT_MS, heartbeatLiveness: LIVENESS, stopWaitMs: options.stopWaitMs ?? 2000 },
   });
   t.after(() => master.close());

@@ -22,11 +22,14 @@ export interface MasterTiming {
   heartbeatIntervalMs: number;
   /** Heartbeats a worker may miss before it is marked missing (Locust: 3). */
   heartbeatLiveness: number;
-  /** After a stop, how long to wait for workers' final reports. */
+  /**
+   * After a stop, how long past the stop timeout and the drain to wait for workers to confirm it
+   * (they cut their requests at the end of the drain, and need a moment and a report interval more).
+   */
   stopWaitMs: number;
 }
 
-export const defaultMasterTiming: MasterTiming = { heartbeatIntervalMs: 1000, heartbeatLiveness: 3, stopWaitMs: 70_000 };
+export const defaultMasterTiming: MasterTiming = { heartbeatIntervalMs: 1000, heartbeatLiveness: 3, stopWaitMs: 3000 };
 
 /** What the master knows of one worker. */
 export interface WorkerInfo {
@@ -51,6 +54,8 @@ export interface MasterRunnerOptions {
   classes: readonly ClassWeight[];
   stats: ClusterStats;
   stopTimeout: number;
+  /** Seconds the workers' requests in flight get after the stop timeout (`--drain-timeout`). */
+  drainTimeout: number;
   equalWeights?: boolean;
   timing?: Partial<MasterTiming>;
   clock?: Clock;
@@ -328,7 +333,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       const classes = assignment[w.id] ?? {};
       if (sameCounts(classes, w.sent)) continue;
       const host = this.options.environment.host;
-      w.link.send({ type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, ...(host !== undefined ? { host } : {}) });
+      w.link.send({ type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, ...(host !== undefined ? { host } : {}) });
       w.sent = { ...classes };
     }
   }
@@ -349,6 +354,11 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     return this.stopping;
   }
 
+  /** Tells the workers to cut their requests in flight now (a second Ctrl+C during a stop); the stop still completes. */
+  cutInFlight(): void {
+    if (this.machine.is('stopping')) this.broadcast({ type: 'stop', epoch: this.options.stats.epoch, cut: true });
+  }
+
   private async finish(): Promise<void> {
     const { environment } = this.options;
     this.machine.to('stopping');
@@ -362,7 +372,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     // Only the workers told to stop are waited for: one that joins now has no users to stop.
     const told = new Set([...this.workers.values()].filter((w) => w.link !== undefined).map((w) => w.id));
     this.broadcast({ type: 'stop', epoch });
-    const deadline = this.clock.now() + this.options.stopTimeout * 1000 + this.timing.stopWaitMs;
+    const deadline = this.clock.now() + (this.options.stopTimeout + this.options.drainTimeout) * 1000 + this.timing.stopWaitMs;
     const pending = () => [...this.workers.values()].filter((w) => told.has(w.id) && !w.missing && w.connected && w.stoppedEpoch !== epoch);
     while (pending().length > 0 && this.clock.now() < deadline) {
       await new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import { unpackHistogram, unpackSeconds } from './wire-snapshot.ts';
 
 /** Bumped whenever a message changes shape; the handshake refuses a different version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();
@@ -99,8 +99,9 @@ const custom = z.strictObject({ type: z.literal('custom'), name, data: z.unknown
 
 /** Master → worker. */
 export const masterMessage = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative() }),
-  z.strictObject({ type: z.literal('stop'), epoch: count }),
+  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative() }),
+  // `cut`: requests still in flight are cut at once (a second Ctrl+C on the master).
+  z.strictObject({ type: z.literal('stop'), epoch: count, cut: z.boolean().optional() }),
   z.strictObject({ type: z.literal('quit') }),
   z.strictObject({ type: z.literal('reset'), epoch: count }),
   z.strictObject({ type: z.literal('heartbeat') }),

@@ -1,16 +1,23 @@
-// The live users of one process: spawn and retire them per class, newest first, and await their end.
+// The live users of one process: spawn and retire them per class, newest first, and stop them in bounded time.
+import { settlesWithin, systemTimers, type Timers } from '../core/clock.ts';
 import type { Environment } from '../core/environment.ts';
 import type { Events } from '../core/events.ts';
-import { StopTest } from '../core/control-flow.ts';
+import type { StopTest } from '../core/control-flow.ts';
+import { InFlight } from '../core/in-flight.ts';
 import type { TaskPlan } from '../core/task-plan.ts';
-import { runUser } from '../core/user-loop.ts';
+import { runUser, type UserOutcome } from '../core/user-loop.ts';
 import type { User, UserClass } from '../core/user.ts';
 
+/**
+ * One user's three stop signals, in the order a stop aborts them (DESIGN.md §3 "Users"):
+ * `soft` no new task, `hard` no new request, `cancel` cut the requests still on the wire.
+ */
 interface UserHandle {
   readonly user: User | undefined;
   readonly className: string;
   readonly soft: AbortController;
   readonly hard: AbortController;
+  readonly cancel: AbortController;
   done: Promise<void>;
 }
 
@@ -20,27 +27,71 @@ export interface UserPoolOptions {
   plan: TaskPlan;
   now: () => number;
   onStopTest: (error: StopTest) => void;
+  timers?: Timers;
 }
 
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+/** How a stop unfolds: running tasks go on for `stopTimeoutMs`, then requests in flight get `drainMs`, then are cut. */
+export interface StopPlan {
+  /** Ms running tasks may go on after the stop (`-s/--stop-timeout`); 0: no new request from now. */
+  stopTimeoutMs: number;
+  /** Ms the requests still in flight get after that (`--drain-timeout`); then they are cut, recorded as `cancelled at stop`. */
+  drainMs: number;
+  /** Called when the stop starts waiting: what it waits for and how long at most. */
+  onWait?: (wait: StopWait) => void;
+}
+
+/** What a stop is waiting for, for the console line that says so. */
+export interface StopWait {
+  phase: 'tasks' | 'requests';
+  ms: number;
+  /** Requests on the wire now. */
+  inFlight: number;
+  /** Users not yet ended. */
+  users: number;
+}
+
+export interface StopResult {
+  /** Requests cut when the drain time ran out (or `cutNow()` was called). */
+  cut: number;
+  /** Users still not ended a moment after their requests were cut (busy in code that ignores the stop). */
+  abandoned: number;
+}
+
+/** After the cut, how long users get to record their cut requests and run `onStop`. */
+const AFTER_CUT_MS = 1000;
+
+/** Users of one class that ended by themselves (`StopUser`, a failed `onStart`): not re-spawned by the ramp. */
+interface SelfEnded {
+  stopUser: number;
+  failed: number;
+  lastError: Error | undefined;
+  warned: boolean;
 }
 
 /**
- * Holds users per class in spawn order. Retiring a user aborts its soft signal (no new task);
- * `stopAll` can later abort the hard signal (no new request) so in-flight requests still finish.
+ * Holds users per class in spawn order. Retiring a user aborts its soft signal (no new task), then
+ * its hard signal after the stop timeout (no new request), then its cancel signal after the drain
+ * time (requests on the wire are cut): no stop waits longer than stop timeout + drain.
  */
 export class UserPool {
+  /** Requests on the wire in this process, counted by the protocol clients. */
+  readonly inFlight = new InFlight();
   private readonly byClass = new Map<string, UserHandle[]>();
   private readonly retiring = new Set<UserHandle>();
+  private readonly selfEnded = new Map<string, SelfEnded>();
   private nextId = 1;
   private alive = 0;
   private readonly options: UserPoolOptions;
   private readonly events: Events;
+  private readonly timers: Timers;
+  private cutting: AbortController | undefined;
+  /** True once the ramp reached its target: only then does "every user of a class has stopped" mean it. */
+  private settled = false;
 
   constructor(options: UserPoolOptions) {
     this.options = options;
     this.events = options.environment.events;
+    this.timers = options.timers ?? systemTimers;
   }
 
   get count(): number {
@@ -57,13 +108,29 @@ export class UserPool {
     return out;
   }
 
-  /** Spawns or retires users so each class has exactly `target[class]` users (absent = 0). */
-  reconcile(target: Readonly<Record<string, number>>, hardStopAfterMs: number): void {
-    for (const name of this.byClass.keys()) if (!(name in target)) this.retire(name, this.countOf(name), hardStopAfterMs);
+  /**
+   * Spawns or retires users so each class has `target[class]` users (absent = 0). Users that ended
+   * by themselves keep their place: a ramp does not re-spawn a user that threw `StopUser`.
+   */
+  reconcile(target: Readonly<Record<string, number>>, plan: StopPlan): void {
+    this.settled = false;
+    for (const name of this.byClass.keys()) if (!(name in target)) this.retire(name, this.countOf(name), plan);
     for (const [name, want] of Object.entries(target)) {
-      const have = this.countOf(name);
-      if (want > have) for (let i = have; i < want; i++) this.spawn(name);
-      else if (want < have) this.retire(name, have - want, hardStopAfterMs);
+      const ended = this.selfEnded.get(name);
+      let have = this.countOf(name) + (ended ? ended.stopUser + ended.failed : 0);
+      if (want > have) for (; have < want; have++) this.spawn(name);
+      else if (want < have) {
+        let excess = have - want;
+        if (ended) {
+          // Places of users that are gone already go first.
+          const fromStopped = Math.min(excess, ended.stopUser);
+          ended.stopUser -= fromStopped;
+          const fromFailed = Math.min(excess - fromStopped, ended.failed);
+          ended.failed -= fromFailed;
+          excess -= fromStopped + fromFailed;
+        }
+        this.retire(name, excess, plan);
+      }
     }
   }
 
@@ -72,15 +139,16 @@ export class UserPool {
     if (!cls) return;
     const soft = new AbortController();
     const hard = new AbortController();
+    const cancel = new AbortController();
     const id = this.nextId++;
     let user: User | undefined;
     try {
-      user = new cls({ environment: this.options.environment, signal: hard.signal, id });
+      user = new cls({ environment: this.options.environment, signal: hard.signal, cancelSignal: cancel.signal, inFlight: this.inFlight, id });
     } catch (error) {
       this.events.userError.fire({ user: {}, error: toError(error), task: `${className} constructor` });
       return;
     }
-    const handle: UserHandle = { user, className, soft, hard, done: Promise.resolve() };
+    const handle: UserHandle = { user, className, soft, hard, cancel, done: Promise.resolve() };
     const list = this.byClass.get(className) ?? [];
     list.push(handle);
     this.byClass.set(className, list);
@@ -89,19 +157,50 @@ export class UserPool {
   }
 
   private async drive(handle: UserHandle, user: User): Promise<void> {
-    await runUser(user, {
+    const outcome = await runUser(user, {
       softSignal: handle.soft.signal,
       events: this.events,
       plan: this.options.plan,
       now: this.options.now,
       onStopTest: this.options.onStopTest,
     });
+    const endedByItself = outcome.reason !== 'stopped' && !handle.soft.signal.aborted;
     this.forget(handle);
+    if (endedByItself) this.noteSelfEnded(handle.className, outcome);
     try {
       await (user as { close?: () => Promise<void> | void }).close?.();
     } catch (error) {
       this.options.environment.logger.debug(`closing user ${user.id}: ${String(error)}`);
     }
+  }
+
+  /** Counts a user that ended by itself, and warns once when no user of its class is left. */
+  private noteSelfEnded(className: string, outcome: UserOutcome): void {
+    const ended = this.selfEnded.get(className) ?? { stopUser: 0, failed: 0, lastError: undefined, warned: false };
+    this.selfEnded.set(className, ended);
+    if (outcome.reason === 'stop-user') ended.stopUser++;
+    else {
+      ended.failed++;
+      ended.lastError = outcome.error;
+    }
+    if (this.settled) this.warnIfEnded(className, ended);
+  }
+
+  /** The ramp reached its target (a worker: the master's counts are applied): warn about classes with no user left. */
+  rampComplete(): void {
+    this.settled = true;
+    for (const [className, ended] of this.selfEnded) this.warnIfEnded(className, ended);
+  }
+
+  private warnIfEnded(className: string, ended: SelfEnded): void {
+    if (this.countOf(className) > 0 || ended.warned || ended.stopUser + ended.failed === 0) return;
+    ended.warned = true;
+    const why: string[] = [];
+    if (ended.stopUser > 0) why.push(`${ended.stopUser} threw StopUser`);
+    if (ended.failed > 0) why.push(`${ended.failed} failed in onStart (${describe(ended.lastError)})`);
+    const total = ended.stopUser + ended.failed;
+    const rest = this.alive > 0 ? `; ${this.alive} users of other classes go on` : '; no user is running any more: fix the cicadafile, or stop the run (Ctrl+C)';
+    this.options.environment.logger.warning(`all ${total} users of ${className} have stopped: ${why.join(', ')}. They are not re-spawned${rest}`);
   }
 
   private forget(handle: UserHandle): void {
@@ -114,50 +213,99 @@ export class UserPool {
     this.retiring.delete(handle);
   }
 
-  /** Retires the newest `n` users of a class: no new task now, no new request after `hardStopAfterMs`. */
-  private retire(className: string, n: number, hardStopAfterMs: number): void {
+  /** Retires the newest `n` users of a class: no new task now, no new request after the stop timeout, cut after the drain. */
+  private retire(className: string, n: number, plan: StopPlan): void {
+    if (n <= 0) return;
     const list = this.byClass.get(className) ?? [];
     const victims = list.splice(Math.max(0, list.length - n), n);
     this.alive -= victims.length;
     for (const handle of victims) {
       this.retiring.add(handle);
       handle.soft.abort();
-      if (hardStopAfterMs <= 0) handle.hard.abort();
-      else {
-        const timer = setTimeout(() => handle.hard.abort(), hardStopAfterMs);
-        void handle.done.finally(() => clearTimeout(timer));
-      }
+      const timers = this.timers;
+      const hardTimer = plan.stopTimeoutMs > 0 ? timers.setTimeout(() => handle.hard.abort(), plan.stopTimeoutMs) : (handle.hard.abort(), undefined);
+      const cancelTimer = timers.setTimeout(() => handle.cancel.abort(), plan.stopTimeoutMs + plan.drainMs);
+      void handle.done.finally(() => {
+        timers.clearTimeout(hardTimer);
+        timers.clearTimeout(cancelTimer);
+      });
     }
   }
 
   /**
-   * Stops every user: soft now, hard after `stopTimeoutMs` (0 = at once). Resolves when all users
-   * ended, or after `graceMs` more for requests still in flight.
+   * Stops every user: no new task now; running tasks go on for the stop timeout; then no new
+   * request, and the requests in flight get the drain time; then they are cut (recorded as
+   * `cancelled at stop`). `cutNow()` skips the waits. Resolves within stop timeout + drain + 1 s.
    */
-  async stopAll(stopTimeoutMs: number, graceMs: number): Promise<{ abandoned: number }> {
+  async stopAll(plan: StopPlan): Promise<StopResult> {
+    const cutting = new AbortController();
+    this.cutting = cutting;
     const handles = [...this.retiring, ...[...this.byClass.values()].flat()];
     for (const h of handles) h.soft.abort();
-    const all = Promise.all(handles.map((h) => h.done));
-    if (stopTimeoutMs > 0) await raceTimeout(all, stopTimeoutMs);
+    let settled = false;
+    const all = Promise.all(handles.map((h) => h.done)).then(() => { settled = true; });
+    // Users that were only waiting end at the soft signal: let them, so the console speaks only of real waits.
+    await nextTurn();
+    let finished = settled;
+    if (!finished && plan.stopTimeoutMs > 0) {
+      plan.onWait?.({ phase: 'tasks', ms: plan.stopTimeoutMs, inFlight: this.inFlight.count, users: this.alive + this.retiring.size });
+      finished = await settlesWithin(all, plan.stopTimeoutMs, this.timers, cutting.signal);
+    }
     for (const h of handles) h.hard.abort();
-    const finished = await raceTimeout(all, graceMs);
-    const abandoned = finished ? 0 : this.alive + this.retiring.size;
+    if (!finished) {
+      await nextTurn();
+      finished = settled;
+    }
+    if (!finished && plan.drainMs > 0) {
+      plan.onWait?.({ phase: 'requests', ms: plan.drainMs, inFlight: this.inFlight.count, users: this.alive + this.retiring.size });
+      finished = await settlesWithin(all, plan.drainMs, this.timers, cutting.signal);
+    }
+    let cut = 0;
+    let abandoned = 0;
+    if (!finished) {
+      cut = this.inFlight.count;
+      for (const h of handles) h.cancel.abort();
+      if (!(await settlesWithin(all, AFTER_CUT_MS, this.timers))) abandoned = this.alive + this.retiring.size;
+    }
     this.byClass.clear();
     this.retiring.clear();
+    this.selfEnded.clear();
     this.alive = 0;
-    return { abandoned };
+    this.cutting = undefined;
+    return { cut, abandoned };
+  }
+
+  /** Ends the waits of a stop under way (a second Ctrl+C): requests on the wire are cut at once. */
+  cutNow(): void {
+    this.cutting?.abort();
+  }
+
+  /** True while `stopAll` is waiting. */
+  get isStopping(): boolean {
+    return this.cutting !== undefined;
   }
 }
 
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
+/** One turn of the event loop (not a timer: it decides no outcome, it lets settled work finish). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function describe(error: Error | undefined): string {
+  if (error === undefined) return 'no error';
+  return `${error.name}: ${error.message}`;
+}
+
+/** The console line for a stop that waits, e.g. `stopping: waiting up to 5 s for 3 requests in flight (Ctrl+C to cut them now)`. */
+export function describeStopWait(wait: StopWait, hint = 'Ctrl+C to cut them now'): string {
+  const seconds = `${Math.round(wait.ms / 100) / 10} s`;
+  if (wait.phase === 'tasks') {
+    return `stopping: running tasks may go on for up to ${seconds} (-s/--stop-timeout; ${wait.users} users busy, ${wait.inFlight} requests in flight; ${hint})`;
   }
+  const what = wait.inFlight > 0 ? `${wait.inFlight} ${wait.inFlight === 1 ? 'request' : 'requests'} in flight` : `${wait.users} ${wait.users === 1 ? 'user' : 'users'} to finish`;
+  return `stopping: waiting up to ${seconds} for ${what} (${hint})`;
 }

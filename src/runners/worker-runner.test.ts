@@ -1,10 +1,10 @@
 // The worker in-process: real users firing `request`, a fake master link that records (and schema-checks) what is sent.
+import { linesLogger } from '../core/test-environment.test-helper.ts';
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from '../core/clock.ts';
 import { defaultClientDefaults, type Environment } from '../core/environment.ts';
 import { Events } from '../core/events.ts';
-import type { Logger } from '../core/logger.ts';
 import { StopUser } from '../core/control-flow.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import { task } from '../core/tasks.ts';
@@ -66,12 +66,6 @@ class FakeMaster implements MasterLink {
   }
 }
 
-function linesLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const add = (level: string) => (m: string): void => void lines.push(`${level} ${m}`);
-  return { lines, debug: add('debug'), info: add('info'), warning: add('warning'), error: add('error') };
-}
-
 function setup(t: TestContext, classes: Record<string, UserClass>, timing: Partial<WorkerTiming> = {}) {
   const events = new Events();
   const logger = linesLogger();
@@ -83,7 +77,6 @@ function setup(t: TestContext, classes: Record<string, UserClass>, timing: Parti
     userClasses: new Map(Object.entries(classes)),
     plan: new TaskPlan(),
     stats,
-    inFlightGraceMs: 2000,
     timing: { reportIntervalMs: 50, heartbeatIntervalMs: 50, masterTimeoutMs: 10_000, finalAckTimeoutMs: 2000, ...timing },
   });
   t.after(async () => {
@@ -97,7 +90,7 @@ function setup(t: TestContext, classes: Record<string, UserClass>, timing: Parti
 
 let spawnSeq = 0;
 function spawn(classes: Record<string, number>, extra: { epoch?: number; stopTimeout?: number; host?: string } = {}): MasterMessage {
-  return { type: 'spawn', seq: ++spawnSeq, epoch: extra.epoch ?? 0, classes, stopTimeout: extra.stopTimeout ?? 0, ...(extra.host !== undefined ? { host: extra.host } : {}) };
+  return { type: 'spawn', seq: ++spawnSeq, epoch: extra.epoch ?? 0, classes, stopTimeout: extra.stopTimeout ?? 0, drainTimeout: 2, ...(extra.host !== undefined ? { host: extra.host } : {}) };
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {

@@ -11,7 +11,7 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { UserPool } from './user-pool.ts';
+import { describeStopWait, UserPool, type StopPlan } from './user-pool.ts';
 import { packSnapshot } from './wire-snapshot.ts';
 
 /** Where a worker's messages go: the current connection to the master, if any. */
@@ -36,7 +36,6 @@ export interface WorkerRunnerOptions {
   userClasses: ReadonlyMap<string, UserClass>;
   plan: TaskPlan;
   stats: RequestStats;
-  inFlightGraceMs: number;
   timing?: Partial<WorkerTiming>;
   clock?: Clock;
 }
@@ -55,6 +54,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   private seq = 0;
   private epoch = 0;
   private stopTimeoutMs = 0;
+  private drainMs = 5000;
   private lastHeard: number;
   private timers: NodeJS.Timeout[] = [];
   private pendingAck: { seq: number; resolve: () => void } | undefined;
@@ -162,6 +162,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
         this.spawn(message);
         return;
       case 'stop':
+        if (message.cut === true) this.pool.cutNow();
         void this.stopUsers().then(() => this.send({ type: 'stopped', epoch: this.epoch }));
         return;
       case 'reset':
@@ -199,11 +200,13 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     }
     if (message.host !== undefined) this.options.environment.host = message.host;
     this.stopTimeoutMs = message.stopTimeout * 1000;
+    this.drainMs = message.drainTimeout * 1000;
     this.assigned = { ...message.classes };
     const { environment } = this.options;
     if (this.machine.is('ready', 'stopped')) environment.events.testStart.fire({ environment });
     if (this.machine.is('ready', 'stopped', 'running')) this.machine.to('spawning');
-    this.pool.reconcile(message.classes, this.stopTimeoutMs);
+    this.pool.reconcile(message.classes, this.stopPlan());
+    this.pool.rampComplete();
     this.machine.to('running');
     this.send({ type: 'spawned', seq: message.seq, userCount: this.pool.count });
   }
@@ -213,7 +216,10 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     if (this.stopping) return this.stopping;
     if (!this.machine.is('spawning', 'running')) return Promise.resolve();
     this.machine.to('stopping');
-    this.stopping = this.pool.stopAll(this.stopTimeoutMs, this.options.inFlightGraceMs).then(() => {
+    this.stopping = this.pool.stopAll(this.stopPlan()).then(({ cut, abandoned }) => {
+      const { logger } = this.options.environment;
+      if (cut > 0) logger.warning(`${cut} requests still in flight were cut and recorded as failed: cancelled at stop`);
+      if (abandoned > 0) logger.warning(`${abandoned} users were still busy in their own code after the stop (it ignores user.signal); left behind`);
       this.machine.to('stopped');
       this.assigned = {};
       const { environment } = this.options;
@@ -222,6 +228,16 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
       this.report(false);
     });
     return this.stopping;
+  }
+
+  /** Ends the waits of a stop under way: requests in flight are cut now (a second signal to this worker). */
+  cutInFlight(): void {
+    this.pool.cutNow();
+  }
+
+  private stopPlan(): StopPlan {
+    const { logger } = this.options.environment;
+    return { stopTimeoutMs: this.stopTimeoutMs, drainMs: this.drainMs, onWait: (wait) => logger.info(describeStopWait(wait, 'signal this worker again to cut them now')) };
   }
 
   private report(final: boolean): number {
