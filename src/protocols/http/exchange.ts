@@ -99,6 +99,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.abort(error);
   }
 
+  /** The run's drain time ran out: end now with `error` (a CancelledAtStop) and abort the exchange if it is on the wire. */
+  cancel(error: Error): void {
+    if (this.finished) return;
+    this.finish(error);
+    this.controller?.abort(error);
+  }
+
   /** The kept body bytes (at most `maxKeep`). */
   keptBody(): Buffer | undefined {
     if (this.rest === undefined || this.first === undefined) return this.first;

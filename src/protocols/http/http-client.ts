@@ -1,6 +1,7 @@
 // The per-user HTTP client: undici connections per origin, cookies, redirects, and one request event per call.
 import type { Dispatcher } from 'undici';
 import { UserStopped } from '../../core/control-flow.ts';
+import { CancelledAtStop, type InFlight } from '../../core/in-flight.ts';
 import type { ClientDefaults } from '../../core/environment.ts';
 import type { Events, RequestEvent } from '../../core/events.ts';
 import { Connections } from './connections.ts';
@@ -14,6 +15,7 @@ import {
   validationError,
 } from './normalise-error.ts';
 import { BaseUrl, defaultName, redirectTarget, urlOf, type Query, type Target } from './request-target.ts';
+import { encodeBody, type EncodedBody, type FormFields, type RequestBody } from './request-body.ts';
 import { HttpResponse } from './response.ts';
 
 /** Request headers: names are case-insensitive; undefined values are left out. */
@@ -32,17 +34,38 @@ export interface HttpRequestOptions {
   headers?: RequestHeaders;
   /** A value sent as JSON; sets `content-type: application/json` unless you set one. */
   json?: unknown;
-  /** A raw body. Ignored when `json` is given. */
-  body?: string | Buffer | Uint8Array;
+  /**
+   * The body, as fetch takes it: a string (sent as `text/plain;charset=UTF-8` unless you set a
+   * content-type), bytes, `URLSearchParams` (form-urlencoded), `FormData` (multipart) or a `Blob`.
+   * Anything else is refused with a TypeError before the request is sent. Ignored when `json` is given.
+   * @example
+   * ```ts
+   * await this.client.post('/search', { body: new URLSearchParams({ q: 'shoes' }) });
+   * ```
+   */
+  body?: RequestBody;
+  /**
+   * Form fields sent as `application/x-www-form-urlencoded` (Locust's `data=`); arrays repeat the key.
+   * @example
+   * ```ts
+   * await this.client.post('/login', { form: { user: 'ann', password: secret('PASSWORD') } });
+   * ```
+   */
+  form?: FormFields;
   /** Appended as a query string, e.g. `{ page: 2, tag: ['a', 'b'] }`. */
   query?: Query;
   /** Whole-request timeout in ms, redirects included. Default: the run's `timeoutMs`. */
   timeoutMs?: number;
   /**
-   * Checks a response that arrived without transport or status failure. Return `true` to accept,
-   * `false` to fail with `validation failed`, or a string to fail with that message.
+   * Checks a response that arrived without transport or status failure. Return (or resolve to) `true`
+   * to accept, `false` to fail with `validation failed`, or a string to fail with that message. A
+   * validate that throws fails the request and is also reported as an exception (a bug in the script).
+   * @example
+   * ```ts
+   * await this.client.get('/cart', { validate: async (res) => (await res.json()).items.length > 0 || 'empty cart' });
+   * ```
    */
-  validate?: (response: HttpResponse) => boolean | string;
+  validate?: (response: HttpResponse) => boolean | string | Promise<boolean | string>;
   /** Follow 301/302/303/307/308 redirects (default true). Otherwise the 3xx response is returned as is. */
   allowRedirects?: boolean;
   /** Statuses of 400 or more that count as success for this request, e.g. `[404]` for a delete that may miss. */
@@ -71,6 +94,12 @@ export interface HttpClientOptions {
    * does not close it. Default: the client opens its own connections, like a browser per user.
    */
   dispatcher?: Dispatcher;
+  /** Aborts when requests still on the wire must be cut (the stop's drain ran out): they end as failed `cancelled at stop`. */
+  cancelSignal?: AbortSignal;
+  /** The process's count of requests on the wire (the runner's), kept up to date by this client. */
+  inFlight?: InFlight;
+  /** Who `events.userError` names when a `validate` throws (the HttpUser). */
+  owner?: object;
 }
 
 const noOptions: HttpRequestOptions = Object.freeze({});
@@ -78,8 +107,9 @@ const noOptions: HttpRequestOptions = Object.freeze({});
 /**
  * Sends HTTP requests for one user and reports each to `events.request` exactly once (redirect
  * chains included, as one request). It never throws for HTTP failures — check `res.ok` — but throws
- * `UserStopped` when the run is stopping before a request is sent. A request already sent is
- * never aborted by the stop signal: it completes (within its timeout) and is recorded.
+ * `UserStopped` when the run is stopping before a request is sent. A request already sent is not
+ * aborted by the stop signal: it completes and is recorded, unless the stop's drain time runs out
+ * (`cancelSignal`), which cuts it and records it as failed with `cancelled at stop`.
  * @example
  * ```ts
  * const client = new HttpClient({ baseUrl: 'http://127.0.0.1:8080', events, signal, defaults: defaultClientDefaults });
@@ -100,6 +130,10 @@ export class HttpClient {
   private readonly defaults: ClientDefaults;
   private readonly contextOf: (() => Record<string, unknown> | undefined) | undefined;
   private readonly connections: Connections;
+  private readonly inFlight: InFlight | undefined;
+  private readonly owner: object;
+  /** Exchanges on the wire, so a cut at stop can end them (kept only when there is a cancel signal). */
+  private readonly active: Set<Exchange> | undefined;
 
   /** Throws a TypeError when `baseUrl` is not an absolute http(s) URL. */
   constructor(options: HttpClientOptions) {
@@ -110,6 +144,18 @@ export class HttpClient {
     this.defaults = options.defaults;
     this.contextOf = options.context;
     this.connections = new Connections(this.base.origin, options.defaults, options.dispatcher);
+    this.inFlight = options.inFlight;
+    this.owner = options.owner ?? {};
+    const cancel = options.cancelSignal;
+    if (cancel !== undefined) {
+      const active = new Set<Exchange>();
+      this.active = active;
+      // One listener per client, not per request: the cut ends every exchange still on the wire.
+      cancel.addEventListener('abort', () => {
+        const error = new CancelledAtStop();
+        for (const exchange of active) exchange.cancel(error);
+      }, { once: true });
+    }
   }
 
   /** Sends a GET. @example `await this.client.get('/items', { query: { page: 2 } })` */
@@ -156,6 +202,18 @@ export class HttpClient {
    */
   async request(method: string, path: string, options: HttpRequestOptions = noOptions): Promise<HttpResponse> {
     if (this.signal.aborted) throw new UserStopped();
+    // Before anything is sent or recorded: a body that cannot be sent is the script's mistake (a TypeError at its line).
+    const encoded = options.json === undefined && (options.body !== undefined || options.form !== undefined) ? encodeBody(options.body, options.form) : undefined;
+    const inFlight = this.inFlight;
+    inFlight?.enter();
+    try {
+      return await this.send(method, path, options, encoded instanceof Promise ? await encoded : encoded);
+    } finally {
+      inFlight?.leave();
+    }
+  }
+
+  private async send(method: string, path: string, options: HttpRequestOptions, encoded: EncodedBody | undefined): Promise<HttpResponse> {
     const name = options.name ?? defaultName(path);
     const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs;
     const context = this.contextOf?.();
@@ -171,7 +229,7 @@ export class HttpClient {
       return this.record(method, name, path, new HttpResponse(method, name, 0, undefined, path, undefined, 0, 0,
         new HttpRequestError('INVALID_URL', message)), startTime, context, options);
     }
-    const hop = this.prepare(method, target, options);
+    const hop = this.prepare(method, target, options, encoded);
     const followRedirects = options.allowRedirects !== false;
     const maxRedirects = this.defaults.maxRedirects;
     let redirects = 0;
@@ -180,8 +238,14 @@ export class HttpClient {
     let exchange: Exchange;
     for (;;) {
       hop.headers = this.withCookies(hop.headers, target, userCookie);
-      exchange = await new Exchange(this.defaults.maxBodyBytes, deadline - performance.now(), timeoutMs, followRedirects)
-        .start(this.connections.for(target.origin), hop);
+      exchange = new Exchange(this.defaults.maxBodyBytes, deadline - performance.now(), timeoutMs, followRedirects);
+      const active = this.active;
+      if (active === undefined) await exchange.start(this.connections.for(target.origin), hop);
+      else {
+        active.add(exchange);
+        await exchange.start(this.connections.for(target.origin), hop);
+        active.delete(exchange);
+      }
       if (exchange.error !== null || !followRedirects || !isRedirect(exchange.status)) break;
       const headers = exchange.headers!;
       this.cookies.storeFromResponse(headers['set-cookie'], target);
@@ -211,11 +275,12 @@ export class HttpClient {
   }
 
   /** Builds the first hop: method, body and the headers it needs beyond the client's defaults. */
-  private prepare(method: string, target: Target, options: HttpRequestOptions): ExchangeRequest {
-    let body: string | Buffer | Uint8Array | undefined = options.body;
+  private prepare(method: string, target: Target, options: HttpRequestOptions, encoded: EncodedBody | undefined): ExchangeRequest {
+    let body: string | Buffer | Uint8Array | undefined = encoded?.body;
     let headers: RequestHeaders = this.headers;
     const extra = options.headers;
-    if (extra !== undefined || options.json !== undefined) {
+    const contentType = encoded?.contentType;
+    if (extra !== undefined || options.json !== undefined || contentType !== undefined) {
       // Own copy with lower-case names, so the per-request headers override the defaults by name.
       headers = {};
       for (const key in this.headers) headers[key.toLowerCase()] = this.headers[key];
@@ -228,7 +293,7 @@ export class HttpClient {
       if (options.json !== undefined) {
         body = JSON.stringify(options.json);
         headers['content-type'] ??= 'application/json';
-      }
+      } else if (contentType !== undefined) headers['content-type'] ??= contentType;
     }
     return { origin: target.origin, path: target.path, method, headers, body };
   }
@@ -275,7 +340,7 @@ export class HttpClient {
     return headers === this.headers ? { ...headers } : headers;
   }
 
-  /** Validates, fires the request event and returns the response. */
+  /** Validates (awaiting an async validate), fires the request event and returns the response. */
   private record(
     method: string,
     name: string,
@@ -284,8 +349,21 @@ export class HttpClient {
     startTime: number,
     context: Record<string, unknown> | undefined,
     options: HttpRequestOptions,
-  ): HttpResponse {
-    if (response.error === null) response.error = this.judge(response, options);
+  ): HttpResponse | Promise<HttpResponse> {
+    if (response.error === null) {
+      const verdict = this.judge(response, options);
+      if (verdict instanceof Promise) {
+        return verdict.then((error) => {
+          response.error = error;
+          return this.fire(method, name, url, response, startTime, context);
+        });
+      }
+      response.error = verdict;
+    }
+    return this.fire(method, name, url, response, startTime, context);
+  }
+
+  private fire(method: string, name: string, url: string, response: HttpResponse, startTime: number, context: Record<string, unknown> | undefined): HttpResponse {
     const event: RequestEvent = {
       requestType: method,
       name,
@@ -301,19 +379,32 @@ export class HttpClient {
     return response;
   }
 
-  /** The failure a response that arrived stands for: its status, or what `validate` says. */
-  private judge(response: HttpResponse, options: HttpRequestOptions): HttpRequestError | null {
+  /** The failure a response that arrived stands for: its status, or what `validate` says (a Promise for an async validate). */
+  private judge(response: HttpResponse, options: HttpRequestOptions): HttpRequestError | null | Promise<HttpRequestError | null> {
     const status = response.status;
     if (status >= 400 && options.okStatuses?.includes(status) !== true) return httpStatusError(status);
     const validate = options.validate;
     if (validate === undefined) return null;
-    let verdict: boolean | string;
+    let verdict: boolean | string | Promise<boolean | string>;
     try {
       verdict = validate(response);
     } catch (error) {
-      return validationError(error instanceof Error ? error.message : String(error));
+      return this.validateThrew(response, error);
     }
-    if (verdict === true) return null;
-    return validationError(typeof verdict === 'string' ? verdict : undefined);
+    if (verdict instanceof Promise) return verdict.then(verdictError, (error: unknown) => this.validateThrew(response, error));
+    return verdictError(verdict);
   }
+
+  /** A validate that throws is a bug in the script: the request fails, and the error is reported with its stack. */
+  private validateThrew(response: HttpResponse, thrown: unknown): HttpRequestError {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    this.events.userError.fire({ user: this.owner, error, task: `validate ${response.method} ${response.name}` });
+    return validationError(`validation failed: ${error.message}`);
+  }
+}
+
+/** What a validate's answer means: `true` passes, a string fails with it, anything else fails with `validation failed`. */
+function verdictError(verdict: boolean | string): HttpRequestError | null {
+  if (verdict === true) return null;
+  return validationError(typeof verdict === 'string' ? verdict : undefined);
 }

@@ -1,4 +1,5 @@
 // Turns whatever undici or Node throws into a short, stable failure message statistics can group by.
+import { CANCELLED_AT_STOP } from '../../core/in-flight.ts';
 
 /**
  * A failed HTTP request, as recorded in statistics and set on `HttpResponse.error`.
@@ -11,7 +12,7 @@
  * ```
  */
 export class HttpRequestError extends Error {
-  /** `HTTP_STATUS`, `TIMEOUT`, `CONNECT_TIMEOUT`, `TOO_MANY_REDIRECTS`, `VALIDATION`, or a socket code such as `ECONNREFUSED`. */
+  /** `HTTP_STATUS`, `TIMEOUT`, `CONNECT_TIMEOUT`, `TOO_MANY_REDIRECTS`, `VALIDATION`, `CANCELLED_AT_STOP`, or a socket code such as `ECONNREFUSED`. */
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -92,6 +93,8 @@ export function normaliseError(error: unknown, timeouts: TimeoutContext): HttpRe
       return new HttpRequestError('CLIENT_CLOSED', 'client closed', { cause: error });
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return new HttpRequestError('CONTENT_LENGTH_MISMATCH', 'response content-length mismatch', { cause: error });
+    case 'CANCELLED_AT_STOP':
+      return new HttpRequestError('CANCELLED_AT_STOP', CANCELLED_AT_STOP, { cause: error });
     case 'UND_ERR_INVALID_ARG':
       return new HttpRequestError('INVALID_REQUEST', `invalid request: ${(error as Error).message}`, { cause: error });
     default:
