@@ -29,7 +29,8 @@ export async function resolveCicadafiles(specs: readonly string[], cwd: string):
     const full = path.resolve(cwd, spec);
     const info = await stat(full).catch(() => undefined);
     if (!info) {
-      throw new CicadafileError(`cicadafile not found: ${spec}`, `check the path, or pass -f path/to/cicadafile.ts (looked in ${cwd})`);
+      const where = path.isAbsolute(spec) ? 'the path is absolute' : `looked in ${cwd}`;
+      throw new CicadafileError(`cicadafile not found: ${spec}`, `check the path, or pass -f path/to/cicadafile.ts (${where})`);
     }
     if (info.isDirectory()) {
       const found = await listFolder(full);
@@ -62,6 +63,17 @@ function importPlugin(): esbuild.Plugin {
   return {
     name: 'cicada-imports',
     setup(build) {
+      // The bundle lives in a temporary folder: `import.meta.url`, `.dirname` and `.filename` must name each
+      // module's real source, so `new URL('./users.csv', import.meta.url)` finds the file beside it.
+      build.onLoad({ filter: /\.(m?[jt]s|[jt]sx)$/ }, async (args) => {
+        if (args.path.split(path.sep).includes('node_modules')) return undefined;
+        const { readFile } = await import('node:fs/promises');
+        const source = await readFile(args.path, 'utf8');
+        if (!source.includes('import.meta')) return undefined;
+        const values: Record<string, string> = { url: pathToFileURL(args.path).href, dirname: path.dirname(args.path), filename: args.path };
+        const contents = source.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_match, key: string) => JSON.stringify(values[key]));
+        return { contents, loader: loaderOf(args.path), resolveDir: path.dirname(args.path) };
+      });
       build.onResolve({ filter: /^cicada$/ }, () => ({ path: API_ENTRY, external: true }));
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'inner' || args.path.startsWith('node:')) return undefined;
@@ -71,6 +83,24 @@ function importPlugin(): esbuild.Plugin {
       });
     },
   };
+}
+
+function loaderOf(file: string): esbuild.Loader {
+  const ext = path.extname(file);
+  if (ext === '.tsx' || ext === '.jsx') return ext.slice(1) as esbuild.Loader;
+  return ext === '.ts' || ext === '.mts' ? 'ts' : 'js';
+}
+
+/** `file:line` of the cicadafile's own frame in a (source-mapped) stack, e.g. `cicadafile.ts:3`. */
+function sourceLine(error: unknown, file: string, cwd: string): string | undefined {
+  const stack = error instanceof Error ? error.stack ?? '' : '';
+  for (const candidate of [file, pathToFileURL(file).href]) {
+    const at = stack.indexOf(`${candidate}:`);
+    if (at < 0) continue;
+    const line = /^:(\d+)/.exec(stack.slice(at + candidate.length))?.[1];
+    if (line !== undefined) return `${path.relative(cwd, file) || file}:${line}`;
+  }
+  return undefined;
 }
 
 function describeBuildError(error: unknown, file: string): CicadafileError {
@@ -158,7 +188,9 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
         mod = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
       } catch (error) {
         const e = error as Error;
-        throw new CicadafileError(`${path.relative(cwd, file) || file} threw while loading: ${e.message ?? String(e)}`, 'fix the error at the top level of the file', error);
+        const where = sourceLine(error, file, cwd) ?? (path.relative(cwd, file) || file);
+        const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        throw new CicadafileError(`${where}: threw while loading: ${what}`, 'fix the error at the top level of the file', error);
       }
       for (const value of Object.values(mod)) {
         if (isUserClass(value) && !isAbstractUserClass(value)) {
