@@ -97,8 +97,15 @@ describe('parseHostUrl', () => {
   it('rejects other schemes, non-URLs and URLs without a host', () => {
     usageError(() => parseHostUrl('ftp://x', '-H/--host'), /-H\/--host: 'ftp:\/\/x' uses ftp/);
     usageError(() => parseHostUrl('localhost:8080', '-H/--host'), /-H\/--host/);
-    usageError(() => parseHostUrl('example.com', '-H/--host'), /not a URL/);
+    usageError(() => parseHostUrl('example.com', '-H/--host'), /not an http\(s\) URL/);
     usageError(() => parseHostUrl('http://', '-H/--host'), /-H\/--host/);
+    usageError(() => parseHostUrl('not a url at all', '-H/--host'), /not a URL/);
+  });
+
+  it('suggests the http:// form for a host without a scheme (regression: -H 127.0.0.1:8080 said only "not a URL")', () => {
+    usageError(() => parseHostUrl('127.0.0.1:8080', '-H/--host'), /'127\.0\.0\.1:8080' is not an http\(s\) URL; did you mean http:\/\/127\.0\.0\.1:8080\?/);
+    usageError(() => parseHostUrl('localhost:3000', '-H/--host'), /did you mean http:\/\/localhost:3000\?/);
+    usageError(() => parseHostUrl('shop.test/api', '-H/--host'), /did you mean http:\/\/shop\.test\/api\?/);
   });
 });
 

@@ -100,6 +100,10 @@ export function parseHostUrl(text: string, field = '-H/--host'): string {
     url = undefined;
   }
   const hint = 'give a full base URL such as http://localhost:8080 or https://shop.example.com';
+  // `127.0.0.1:8080`, `localhost:3000`, `shop.test`: a host without a scheme (URL may even parse `localhost:` as one).
+  if (!trimmed.includes('://') && /^[\w.-]+(:\d+)?(\/.*)?$|^\[[\da-f:]+\](:\d+)?(\/.*)?$/i.test(trimmed)) {
+    throw new UsageError(`${field}: ${quote(text)} is not an http(s) URL; did you mean http://${trimmed}?`, hint);
+  }
   if (url === undefined) throw new UsageError(`${field}: ${quote(text)} is not a URL`, hint);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`${field}: ${quote(text)} uses ${url.protocol.slice(0, -1)}; only http and https are supported`, hint);
