@@ -1,4 +1,5 @@
 // Distributed runs: the master (headless), a worker, and --processes (a master plus local worker processes).
+import { attachLiveErrors } from './live-errors.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -135,6 +136,7 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   const environment = createEnvironment(options, logger);
   const stats = createRequestStats(options, logger);
   const detach = stats.attach(events);
+  const detachErrors = attachLiveErrors(events, logger);
   const workerId = `${hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const runner = new WorkerRunner({
     environment,
@@ -211,6 +213,7 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   await runner.whenFinished();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  detachErrors();
   detach();
   if (refused) {
     throw new UsageError(`the master refused this worker: ${refused.message}`, 'fix the cause above; retrying cannot help');

@@ -23,6 +23,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import type { CicadaOptions } from './options.ts';
 import { buildReportData, type ReportContext } from '../exporters/build-report.ts';
 import type { Selection } from './prepare.ts';
+import { attachLiveErrors } from './live-errors.ts';
 import { handleStopSignals } from './signals.ts';
 import { taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
@@ -108,6 +109,7 @@ export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): 
   const environment = createEnvironment(options, logger);
   const stats = createRequestStats(options, logger);
   const detach = stats.attach(events);
+  const detachErrors = attachLiveErrors(events, logger);
   const shape: LoadShape | undefined = loaded.shapeClass ? new loaded.shapeClass() : undefined;
   const runner = new LocalRunner({
     environment,
@@ -139,6 +141,7 @@ export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): 
       currentPercentiles: () => Object.fromEntries(stats.currentEntryPercentiles().map((e) => [entryKey(e.method, e.name), e.percentiles])),
     });
   } finally {
+    detachErrors();
     detach();
   }
 }
