@@ -1,7 +1,7 @@
 // Locust-style console tables (stats, percentiles, failures, exceptions) as pure string builders.
 import pc from 'picocolors';
 import type { EntryView } from '../stats/types.ts';
-import { formatMs, formatPercent, PERCENTILE_LABELS, sanitizeForTerminal, truncate } from './format.ts';
+import { formatAvgMs, formatMs, formatPercent, PERCENTILE_LABELS, sanitizeForTerminal, truncate } from './format.ts';
 import type { ReportData } from './report-data.ts';
 
 export interface TableOptions {
@@ -85,8 +85,8 @@ export function statsTable(data: ReportData, options: TableOptions = {}): string
         e.name,
         String(e.numRequests),
         failsCell(e),
-        // Console averages keep 2 decimals; min/max/median follow formatMs (whole ms from 1 ms up).
-        e.numRequests > 0 ? e.avgResponseTime.toFixed(2) : '0',
+        // Console averages keep up to 2 decimals in 7 characters; min/max/median follow formatMs (whole ms from 1 ms up).
+        e.numRequests > 0 ? formatAvgMs(e.avgResponseTime) : '0',
         formatMs(e.minResponseTime, '0'),
         formatMs(e.numRequests > 0 ? e.maxResponseTime : null, '0'),
         formatMs(e.medianResponseTime, '0'),

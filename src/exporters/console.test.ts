@@ -32,6 +32,15 @@ describe('statsTable', () => {
     assert.match(lines.at(-1) ?? '', /^\s+Aggregated\s+1000\s+10\(1\.00%\)/);
   });
 
+  it('never truncates a long average: 60000.12 ms shows as 60000 (regression: 60000.…), and a max of 123456', () => {
+    const slow = view('GET', '/slow', { avgResponseTime: 60000.12, maxResponseTime: 123456, minResponseTime: 59000, medianResponseTime: 60000 });
+    const line = lineOf(statsTable(reportData({ entries: [slow] })), '/slow');
+    assert.match(line, /\|\s+60000\s+59000\s+123456\s+60000 \|/);
+    assert.doesNotMatch(line, /…/);
+    const mid = view('GET', '/mid', { avgResponseTime: 345.678 });
+    assert.match(lineOf(statsTable(reportData({ entries: [mid] })), '/mid'), /\|\s+345\.7\s/);
+  });
+
   it('shows zeros, not N/A or NaN, for an entry without requests', () => {
     const line = lineOf(statsTable(reportData()), 'DELETE');
     assert.match(line, /0\(0\.00%\) \|\s+0\s+0\s+0\s+0 \|/);

@@ -67,3 +67,13 @@ export function truncate(text: string, width: number): string {
 export function sanitizeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
+
+/**
+ * An average in ms for a 7-character console column: 2 decimals below 100 ms, 1 below 1 s, whole ms
+ * from 1 s up, so `60000.12` shows as `60000` instead of being cut to `60000.…`.
+ */
+export function formatAvgMs(value: number): string {
+  if (!Number.isFinite(value)) return '0';
+  const digits = Math.abs(value) >= 1000 ? 0 : Math.abs(value) >= 100 ? 1 : 2;
+  return value.toFixed(digits);
+}

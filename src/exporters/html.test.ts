@@ -12,6 +12,14 @@ describe('escapeHtml', () => {
 });
 
 describe('htmlReport', () => {
+  it('never wraps the Type column (regression: POS/T at 1400 and 1920 px)', () => {
+    const html = htmlReport(reportData());
+    assert.match(html, /th\.kind, td\.kind \{ text-align: left; white-space: nowrap; \}/);
+    assert.match(html, /<th class="kind">Type<\/th>/);
+    assert.match(html, /<td class="kind">POST<\/td>/);
+    assert.doesNotMatch(html, /<td class="text">POST<\/td>/);
+  });
+
   it('is one complete document with a strict CSP and inline style', () => {
     const html = htmlReport(reportData());
     assert.ok(html.startsWith('<!doctype html>'));

@@ -20,6 +20,7 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th { background: var(--head); font-weight: 600; }
 th.text, td.text { text-align: left; white-space: normal; overflow-wrap: anywhere; }
+th.kind, td.kind { text-align: left; white-space: nowrap; }
 tr.total td { font-weight: 600; }
 td.bad { color: var(--bad); }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
@@ -39,24 +40,26 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 
 interface Cell {
   text: string;
-  /** Text cells are left-aligned and wrap; numbers right-aligned. */
-  kind?: 'text' | 'num';
+  /** Text cells are left-aligned and wrap; `kind` cells (the request type) are left-aligned and never wrap; numbers right-aligned. */
+  kind?: 'text' | 'kind' | 'num';
   bad?: boolean;
   /** Already-escaped HTML (used for <pre>), never raw user input. */
   html?: boolean;
 }
 
 const text = (t: string): Cell => ({ text: t, kind: 'text' });
+/** The Type column: `POST` must not wrap to `POS/T` (regression seen at 1400 and 1920 px). */
+const kind = (t: string): Cell => ({ text: t, kind: 'kind' });
 const num = (t: string | number, bad = false): Cell => ({ text: String(t), kind: 'num', bad });
 
 function td(c: Cell): string {
-  const classes = [c.kind === 'text' ? 'text' : '', c.bad === true ? 'bad' : ''].filter((x) => x !== '').join(' ');
+  const classes = [c.kind === 'text' || c.kind === 'kind' ? c.kind : '', c.bad === true ? 'bad' : ''].filter((x) => x !== '').join(' ');
   return `<td${classes ? ` class="${classes}"` : ''}>${c.html === true ? c.text : escapeHtml(c.text)}</td>`;
 }
 
 function table(headers: readonly (string | Cell)[], rows: readonly { cells: Cell[]; total?: boolean }[]): string {
   const head = headers
-    .map((h) => (typeof h === 'string' ? `<th>${escapeHtml(h)}</th>` : `<th class="text">${escapeHtml(h.text)}</th>`))
+    .map((h) => (typeof h === 'string' ? `<th>${escapeHtml(h)}</th>` : `<th class="${h.kind ?? 'text'}">${escapeHtml(h.text)}</th>`))
     .join('');
   const body = rows.map((r) => `<tr${r.total === true ? ' class="total"' : ''}>${r.cells.map(td).join('')}</tr>`).join('\n');
   return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
@@ -72,7 +75,7 @@ function requestStatsTable(data: ReportData): string {
   const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
     total,
     cells: [
-      text(e.method),
+      kind(e.method),
       text(e.name),
       num(e.numRequests),
       num(`${e.numFailures} (${formatPercent(e.failRatio)})`, e.numFailures > 0),
@@ -85,25 +88,25 @@ function requestStatsTable(data: ReportData): string {
       num(e.totalFailPerSec.toFixed(2), e.totalFailPerSec > 0),
     ],
   });
-  const headers = [text('Type'), text('Name'), '# Requests', '# Fails', 'Average (ms)', 'Min (ms)', 'Max (ms)', 'Median (ms)', 'Average size (bytes)', 'RPS', 'Failures/s'];
+  const headers = [kind('Type'), text('Name'), '# Requests', '# Fails', 'Average (ms)', 'Min (ms)', 'Max (ms)', 'Median (ms)', 'Average size (bytes)', 'RPS', 'Failures/s'];
   return table(headers, [...data.entries.map((e) => row(e, false)), row(data.total, true)]);
 }
 
 function percentilesTable(data: ReportData): string {
   const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
     total,
-    cells: [text(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs(e.percentiles[i] ?? null))), num(e.numRequests)],
+    cells: [kind(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs(e.percentiles[i] ?? null))), num(e.numRequests)],
   });
-  return table([text('Type'), text('Name'), ...PERCENTILE_LABELS, '# Requests'], [...data.entries.map((e) => row(e, false)), row(data.total, true)]);
+  return table([kind('Type'), text('Name'), ...PERCENTILE_LABELS, '# Requests'], [...data.entries.map((e) => row(e, false)), row(data.total, true)]);
 }
 
 function failuresTable(data: ReportData): string {
   const errors = [...data.snapshot.errors].sort((a, b) => b.occurrences - a.occurrences);
   if (errors.length === 0) return none('No failures.');
   return table(
-    [text('Method'), text('Name'), text('Error'), 'Occurrences', text('First seen'), text('Last seen')],
+    [kind('Method'), text('Name'), text('Error'), 'Occurrences', text('First seen'), text('Last seen')],
     errors.map((e) => ({
-      cells: [text(e.method), text(e.name), text(e.error), num(e.occurrences, true), text(formatDateTime(e.firstSeen * 1000)), text(formatDateTime(e.lastSeen * 1000))],
+      cells: [kind(e.method), text(e.name), text(e.error), num(e.occurrences, true), text(formatDateTime(e.firstSeen * 1000)), text(formatDateTime(e.lastSeen * 1000))],
     })),
   );
 }
