@@ -15,10 +15,12 @@ export interface ReportContext {
 export function buildReportData(runner: RunnerControl<StatsSnapshot>, context: ReportContext, endTime = Date.now()): ReportData {
   const snapshot = runner.snapshot();
   const now = snapshot.time;
+  // Requests still finish while stopping; once stopped (or not yet started) nothing is current.
+  const live = runner.state !== 'stopped' && runner.state !== 'ready';
   return {
     snapshot,
-    entries: sortEntries(snapshot.entries).map((e) => entryView(e, now)),
-    total: entryView(snapshot.total, now),
+    entries: sortEntries(snapshot.entries).map((e) => entryView(e, now, live)),
+    total: entryView(snapshot.total, now, live),
     meta: {
       host: context.host,
       cicadafiles: context.cicadafiles,

@@ -32,6 +32,8 @@ export function percentileOf(entry: EntrySnapshot, p: number): number | null {
   return percentilesOf(entry, [p])[0] ?? null;
 }
 
+const IDLE = Object.freeze({ rps: 0, failPerSec: 0 });
+
 /** Current (sliding-window) requests and failures per second of an entry at `nowMs` (see rate.ts). */
 export function currentRates(entry: EntrySnapshot, nowMs: number): { rps: number; failPerSec: number } {
   const reqs = entry.numReqsPerSec;
@@ -43,18 +45,20 @@ export function currentRates(entry: EntrySnapshot, nowMs: number): { rps: number
 }
 
 /**
- * The derived numbers of one entry at `nowMs` (epoch ms), as Locust reports them.
+ * The derived numbers of one entry at `nowMs` (epoch ms), as Locust reports them. `live` is false
+ * once the run has stopped (or before it starts): the current rates are then 0.
  * `totalRps` = numRequests / max(1, lastRequestTimestamp − startTime), Locust's definition.
  * @example
  * ```ts
  * const views = sortEntries(snapshot.entries).map((e) => entryView(e, snapshot.time));
  * ```
  */
-export function entryView(entry: EntrySnapshot, nowMs: number): EntryView {
+export function entryView(entry: EntrySnapshot, nowMs: number, live = true): EntryView {
   const n = entry.numRequests;
   const duration = Math.max(1, entry.lastRequestTimestamp - entry.startTime);
   const percentiles = percentilesOf(entry);
-  const current = currentRates(entry, nowMs);
+  // A run that is not going has no current rate: 0, not the decay of its last seconds.
+  const current = live ? currentRates(entry, nowMs) : IDLE;
   return {
     method: entry.method,
     name: entry.name,
