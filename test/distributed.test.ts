@@ -89,13 +89,16 @@ describe('distributed runs', { concurrency: 1 }, () => {
     master.kill('SIGINT');
     const masterResult = await master.done;
     assert.equal(worker.code, 2, worker.stderr);
-    assert.match(worker.stderr, /refused/i);
+    // Regression: "the master refused this worker: the master ... failed to prove" (wrong side named, doubled prefix).
+    assert.match(worker.stderr, /this worker refused the master at 127\.0\.0\.1:\d+: the master's proof of the shared secret failed/);
+    assert.match(worker.stderr, /hint: give the master and every worker the same secret \(CICADA_SECRET or --secret-file\)/);
+    assert.doesNotMatch(worker.stderr, /the master refused this worker/);
     for (const output of [worker.stdout, worker.stderr, masterResult.stdout, masterResult.stderr]) {
       assert.ok(!output.includes(SECRET) && !output.includes('wrong-secret-0123456789abcdef'), 'no secret printed');
     }
   });
 
-  it('a worker with a different cicadafile is refused with a message that says so', async () => {
+  it('a worker with a different cicadafile is refused with a message that says so, once (regression: a doubled "the master refused this worker:" prefix)', async () => {
     const port = await freePort();
     const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });
     await master.waitFor('master listening');
@@ -104,6 +107,7 @@ describe('distributed runs', { concurrency: 1 }, () => {
     await master.done;
     assert.equal(worker.code, 2, worker.stderr);
     assert.match(worker.stderr, /cicadafile differs from the master's/);
+    assert.equal(worker.stderr.split('the master refused this worker').length - 1, 1, worker.stderr);
   });
 
   it('custom messages cross the link from workers to the master, and stay local in one process', async () => {

@@ -11,7 +11,7 @@ import { MasterRunner } from '../runners/master-runner.ts';
 import { masterMessage, parse, PROTOCOL_VERSION, workerMessage, type MasterMessage } from '../runners/messages.ts';
 import { WorkerRunner } from '../runners/worker-runner.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
-import { connectWithRetry, TransportServer, type PeerConnection } from '../transport/index.ts';
+import { connectWithRetry, TransportAuthError, TransportServer, type PeerConnection } from '../transport/index.ts';
 import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
@@ -216,7 +216,11 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   detachErrors();
   detach();
   if (refused) {
-    throw new UsageError(`the master refused this worker: ${refused.message}`, 'fix the cause above; retrying cannot help');
+    // The transport's message already says which side refused and why; a secret mismatch has one fix.
+    const hint = refused instanceof TransportAuthError
+      ? 'give the master and every worker the same secret (CICADA_SECRET or --secret-file); retrying cannot help'
+      : 'fix the cause above; retrying cannot help';
+    throw new UsageError(refused.message, hint);
   }
   return ExitCode.ok;
 }
