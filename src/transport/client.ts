@@ -124,7 +124,7 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
       // Verify the master before any of our metadata leaves: a fake master learns nothing but the worker id.
       if (secret instanceof Buffer) {
         if (challenge.proof === undefined) {
-          return fail(new TransportAuthError(`the master at ${where} did not prove the shared secret: it has none configured or is not the real master`));
+          return fail(new TransportAuthError(`this worker refused the master at ${where}: the master did not prove the shared secret (it has none configured, or it is not the real master)`));
         }
         if (!proofMatches(challenge.proof, serverProof(secret, clientNonce, challenge.nonce, workerId))) {
           return fail(new TransportAuthError(`this worker refused the master at ${where}: the master's proof of the shared secret failed (the two hold different secrets, or it is not the real master)`));
