@@ -13,6 +13,13 @@ describe('the demo and the examples', { concurrency: 2 }, () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  it('cicada demo --help lists only the flags the demo uses (regression: every web, master and worker flag)', async () => {
+    const result = await runCli(['demo', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const used of ['--users', '--spawn-rate', '--run-time', '--html', '--csv', '--stop-timeout', '--drain-timeout']) assert.ok(result.stdout.includes(used), used);
+    for (const unused of ['--web-port', '--master', '--worker', '--expect-workers', '--headless', '--autostart', '--processes']) assert.ok(!result.stdout.includes(unused), unused);
+  });
+
   it('cicada demo runs the example cicadafile with live stats and writes a report', async () => {
     const html = path.join(dir, 'demo.html');
     const result = await runCli(['demo', '-t', '5s', '--html', html]);

@@ -292,11 +292,17 @@ function cliValues(cmd: Command, classes: readonly string[]): Map<keyof CicadaOp
 }
 
 /** Adds every run flag and the positional user classes to `cmd`. Subcommands that run a test reuse this. */
-function addRunFlags(cmd: Command): Command {
+/** Groups of flags `cicada demo --help` leaves out: the demo is always a headless run in this process. */
+const NOT_FOR_DEMO: ReadonlySet<string> = new Set([G.web, G.master, G.worker]);
+const DEMO_HIDDEN_FLAGS: ReadonlySet<string> = new Set(['headless', 'autostart', 'autoquit', 'processes', 'show-task-ratio', 'list']);
+
+/** Adds every run flag; `forDemo` hides (but still accepts) those the demo does not use. */
+function addRunFlags(cmd: Command, forDemo = false): Command {
   for (const key of keys) {
     const spec = specs[key];
     if (spec.flags === undefined) continue;
     const option = new Option(spec.flags, `${spec.help} [${envName(spec.long)}]`).helpGroup(spec.group);
+    if (forDemo && (NOT_FOR_DEMO.has(spec.group) || DEMO_HIDDEN_FLAGS.has(spec.long))) option.hideHelp();
     // Lists gather every occurrence: `-T a,b -T c` and `-f a.ts -f b.ts`; commas are split later.
     if (spec.kind === 'list') option.argParser((item: string, previous: string[] | undefined) => [...(previous ?? []), item]);
     cmd.addOption(option);
@@ -356,7 +362,7 @@ function readCommandLine(argv: readonly string[]): Invocation | ParsedCommand {
   });
 
   // Subcommands. Each is added here; ones that do not run a test (`secret`, `hash-password`) get their own flags.
-  const demo = addRunFlags(program.command('demo').description('run a short test against the embedded demo target (flags override its defaults)'));
+  const demo = addRunFlags(program.command('demo').description('run a short test against the embedded demo target (flags override its defaults)'), true);
   demo.action((classes: string[]) => {
     invocation = { command: 'demo', cli: new Map([...cliValues(program, []), ...cliValues(demo, classes)]) };
   });
