@@ -101,7 +101,7 @@ export function parseHostUrl(text: string, field = '-H/--host'): string {
   }
   const hint = 'give a full base URL such as http://localhost:8080 or https://shop.example.com';
   // `127.0.0.1:8080`, `localhost:3000`, `shop.test`: a host without a scheme (URL may even parse `localhost:` as one).
-  if (!trimmed.includes('://') && /^[\w.-]+(:\d+)?(\/.*)?$|^\[[\da-f:]+\](:\d+)?(\/.*)?$/i.test(trimmed)) {
+  if (!trimmed.includes('://') && /^[\w[]/.test(trimmed) && !/\s/.test(trimmed)) {
     throw new UsageError(`${field}: ${quote(text)} is not an http(s) URL; did you mean http://${trimmed}?`, hint);
   }
   if (url === undefined) throw new UsageError(`${field}: ${quote(text)} is not a URL`, hint);
