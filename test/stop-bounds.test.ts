@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fixture, freePort, parseCsv, runCli, startCli } from './helpers.ts';
+import { fixture, freePort, parseCsv, runCli, startCli, until } from './helpers.ts';
 
 interface HangingTarget {
   url: string;
@@ -107,7 +107,7 @@ describe('stops that never hang', () => {
     const run = startCli(['-f', fixture('stops/hanging.ts'), '-H', target.url, '-u', '2', '-r', '100', '--drain-timeout', '10m',
       '--headless', '--only-summary', '--json', '--csv', prefix, '--html', path.join(dir, 'second.html')], { timeoutMs: 30_000 });
     await run.waitFor('ramp complete');
-    while (target.count('/hang') - before < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => target.count('/hang') - before >= 2, 'two requests on the wire');
     run.kill('SIGINT');
     await run.waitFor('stopping: waiting up to 600 s for 2 requests in flight');
     run.kill('SIGINT');
