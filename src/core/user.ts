@@ -10,12 +10,6 @@ export interface UserContext {
   readonly environment: Environment;
   /** Aborts when the run stops hard: no new request may start after it. */
   readonly signal: AbortSignal;
-  /**
-   * Aborts when the requests this user still has on the wire must be cut (the stop's drain time ran
-   * out, or a second Ctrl+C): protocol clients then end them at once and record them as failed with
-   * `cancelled at stop`. Absent: requests in flight are never cut.
-   */
-  readonly cancelSignal?: AbortSignal;
   /** The process's count of requests on the wire, kept by protocol clients. */
   readonly inFlight?: InFlight;
   /** A process-unique user number, from 1. */
@@ -70,6 +64,17 @@ export abstract class User {
   context(): Record<string, unknown> | undefined {
     return undefined;
   }
+
+  /**
+   * Called by the runner when the stop's drain time ran out (or on a second Ctrl+C): end every
+   * request this user still has on the wire at once, recording each as failed `cancelled at stop`.
+   * HttpUser does it for its client; a user of another protocol overrides it.
+   * @example
+   * ```ts
+   * override cancelInFlight() { this.socket?.destroy(new CancelledAtStop()); }
+   * ```
+   */
+  cancelInFlight(): void {}
 
   /** Stops this user for good, from inside a task. */
   stop(): never {

@@ -13,17 +13,19 @@ import { describeStopWait, UserPool, type StopWait } from './user-pool.ts';
 class Hanging extends User {
   static sent = 0;
   static recorded: string[] = [];
-  private readonly cancel: AbortSignal;
   private readonly inFlight: InFlight;
+  private release: (() => void) | undefined;
   constructor(context: UserContext) {
     super(context);
-    this.cancel = context.cancelSignal!;
     this.inFlight = context.inFlight!;
+  }
+  override cancelInFlight(): void {
+    this.release?.();
   }
   @task async call() {
     Hanging.sent++;
     this.inFlight.enter();
-    await new Promise<void>((resolve) => this.cancel.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) => { this.release = resolve; });
     Hanging.recorded.push(new CancelledAtStop().message);
     this.inFlight.leave();
   }

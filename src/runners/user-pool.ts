@@ -9,15 +9,14 @@ import { runUser, type UserOutcome } from '../core/user-loop.ts';
 import type { User, UserClass } from '../core/user.ts';
 
 /**
- * One user's three stop signals, in the order a stop aborts them (DESIGN.md §3 "Users"):
- * `soft` no new task, `hard` no new request, `cancel` cut the requests still on the wire.
+ * One user's stop, in the order a stop applies it (DESIGN.md §3 "Users"): `soft` no new task,
+ * `hard` no new request, then `user.cancelInFlight()` cuts the requests still on the wire.
  */
 interface UserHandle {
   readonly user: User | undefined;
   readonly className: string;
   readonly soft: AbortController;
   readonly hard: AbortController;
-  readonly cancel: AbortController;
   done: Promise<void>;
 }
 
@@ -139,16 +138,15 @@ export class UserPool {
     if (!cls) return;
     const soft = new AbortController();
     const hard = new AbortController();
-    const cancel = new AbortController();
     const id = this.nextId++;
     let user: User | undefined;
     try {
-      user = new cls({ environment: this.options.environment, signal: hard.signal, cancelSignal: cancel.signal, inFlight: this.inFlight, id });
+      user = new cls({ environment: this.options.environment, signal: hard.signal, inFlight: this.inFlight, id });
     } catch (error) {
       this.events.userError.fire({ user: {}, error: toError(error), task: `${className} constructor` });
       return;
     }
-    const handle: UserHandle = { user, className, soft, hard, cancel, done: Promise.resolve() };
+    const handle: UserHandle = { user, className, soft, hard, done: Promise.resolve() };
     const list = this.byClass.get(className) ?? [];
     list.push(handle);
     this.byClass.set(className, list);
@@ -224,7 +222,7 @@ export class UserPool {
       handle.soft.abort();
       const timers = this.timers;
       const hardTimer = plan.stopTimeoutMs > 0 ? timers.setTimeout(() => handle.hard.abort(), plan.stopTimeoutMs) : (handle.hard.abort(), undefined);
-      const cancelTimer = timers.setTimeout(() => handle.cancel.abort(), plan.stopTimeoutMs + plan.drainMs);
+      const cancelTimer = timers.setTimeout(() => cut(handle), plan.stopTimeoutMs + plan.drainMs);
       void handle.done.finally(() => {
         timers.clearTimeout(hardTimer);
         timers.clearTimeout(cancelTimer);
@@ -260,11 +258,11 @@ export class UserPool {
       plan.onWait?.({ phase: 'requests', ms: plan.drainMs, inFlight: this.inFlight.count, users: this.alive + this.retiring.size });
       finished = await settlesWithin(all, plan.drainMs, this.timers, cutting.signal);
     }
-    let cut = 0;
+    let cutCount = 0;
     let abandoned = 0;
     if (!finished) {
-      cut = this.inFlight.count;
-      for (const h of handles) h.cancel.abort();
+      cutCount = this.inFlight.count;
+      for (const h of handles) cut(h);
       if (!(await settlesWithin(all, AFTER_CUT_MS, this.timers))) abandoned = this.alive + this.retiring.size;
     }
     this.byClass.clear();
@@ -272,7 +270,7 @@ export class UserPool {
     this.selfEnded.clear();
     this.alive = 0;
     this.cutting = undefined;
-    return { cut, abandoned };
+    return { cut: cutCount, abandoned };
   }
 
   /** Ends the waits of a stop under way (a second Ctrl+C): requests on the wire are cut at once. */
@@ -283,6 +281,15 @@ export class UserPool {
   /** True while `stopAll` is waiting. */
   get isStopping(): boolean {
     return this.cutting !== undefined;
+  }
+}
+
+/** Cuts a user's requests on the wire; a user's own `cancelInFlight` that throws must not stop the others'. */
+function cut(handle: UserHandle): void {
+  try {
+    handle.user?.cancelInFlight();
+  } catch {
+    // Its requests then run to their own timeout; the stop does not wait for them.
   }
 }
 

@@ -132,8 +132,11 @@ export class HttpClient {
   private readonly connections: Connections;
   private readonly inFlight: InFlight | undefined;
   private readonly owner: object;
-  /** Exchanges on the wire, so a cut at stop can end them (kept only when there is a cancel signal). */
-  private readonly active: Set<Exchange> | undefined;
+  /** The exchange on the wire, and any more when requests run concurrently: a cut at stop ends them. */
+  private activeOne: Exchange | undefined = undefined;
+  private activeMore: Set<Exchange> | undefined = undefined;
+  /** Set by `cancelInFlight()`: an exchange that starts after the cut is cut too. */
+  private cut = false;
 
   /** Throws a TypeError when `baseUrl` is not an absolute http(s) URL. */
   constructor(options: HttpClientOptions) {
@@ -146,16 +149,16 @@ export class HttpClient {
     this.connections = new Connections(this.base.origin, options.defaults, options.dispatcher);
     this.inFlight = options.inFlight;
     this.owner = options.owner ?? {};
-    const cancel = options.cancelSignal;
-    if (cancel !== undefined) {
-      const active = new Set<Exchange>();
-      this.active = active;
-      // One listener per client, not per request: the cut ends every exchange still on the wire.
-      cancel.addEventListener('abort', () => {
-        const error = new CancelledAtStop();
-        for (const exchange of active) exchange.cancel(error);
-      }, { once: true });
-    }
+    // One listener per client, not per request (HttpUser calls cancelInFlight() instead: no listener at all).
+    options.cancelSignal?.addEventListener('abort', () => this.cancelInFlight(), { once: true });
+  }
+
+  /** Ends every request of this client still on the wire, recorded as failed `cancelled at stop` (the stop's drain ran out). */
+  cancelInFlight(): void {
+    this.cut = true;
+    const error = new CancelledAtStop();
+    this.activeOne?.cancel(error);
+    if (this.activeMore !== undefined) for (const exchange of this.activeMore) exchange.cancel(error);
   }
 
   /** Sends a GET. @example `await this.client.get('/items', { query: { page: 2 } })` */
@@ -239,13 +242,7 @@ export class HttpClient {
     for (;;) {
       hop.headers = this.withCookies(hop.headers, target, userCookie);
       exchange = new Exchange(this.defaults.maxBodyBytes, deadline - performance.now(), timeoutMs, followRedirects);
-      const active = this.active;
-      if (active === undefined) await exchange.start(this.connections.for(target.origin), hop);
-      else {
-        active.add(exchange);
-        await exchange.start(this.connections.for(target.origin), hop);
-        active.delete(exchange);
-      }
+      await this.run(exchange, hop, target.origin);
       if (exchange.error !== null || !followRedirects || !isRedirect(exchange.status)) break;
       const headers = exchange.headers!;
       this.cookies.storeFromResponse(headers['set-cookie'], target);
@@ -267,6 +264,20 @@ export class HttpClient {
     const response = new HttpResponse(method, name, exchange.status, headers, urlOf(target), exchange.keptBody(),
       exchange.bytesRead, exchange.endedAt - started, error);
     return this.record(method, name, response.url, response, startTime, context, options);
+  }
+
+  /** Sends one hop, known to `cancelInFlight()` while it is on the wire. */
+  private async run(exchange: Exchange, hop: ExchangeRequest, origin: string): Promise<void> {
+    const single = this.activeOne === undefined;
+    if (single) this.activeOne = exchange;
+    else (this.activeMore ??= new Set()).add(exchange);
+    if (this.cut) exchange.cancel(new CancelledAtStop());
+    try {
+      await exchange.start(this.connections.for(origin), hop);
+    } finally {
+      if (single) this.activeOne = undefined;
+      else this.activeMore!.delete(exchange);
+    }
   }
 
   /** Closes this client's own connections (a shared dispatcher stays open). Later requests fail with `client closed`. */

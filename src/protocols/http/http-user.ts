@@ -53,7 +53,6 @@ export abstract class HttpUser extends User {
         baseUrl: host,
         events: context.environment.events,
         signal: context.signal,
-        ...(context.cancelSignal !== undefined ? { cancelSignal: context.cancelSignal } : {}),
         ...(context.inFlight !== undefined ? { inFlight: context.inFlight } : {}),
         owner: this,
         defaults: context.environment.clientDefaults,
@@ -66,6 +65,11 @@ export abstract class HttpUser extends User {
         'give a full URL such as http://127.0.0.1:8080',
       );
     }
+  }
+
+  /** Cuts this user's requests still on the wire (the runner calls it when the stop's drain ran out). */
+  override cancelInFlight(): void {
+    this.client.cancelInFlight();
   }
 
   /** Closes the client's connections. The runner calls it when the user has stopped. */
