@@ -14,7 +14,7 @@ describe('live error log', () => {
     const first = out.indexOf("ERROR Thrower.boom: TypeError: Cannot read properties of undefined (reading 'add')\n");
     assert.ok(first >= 0, out);
     assert.match(out.slice(first), /^.*\n\s+at Thrower\.boom \(.*throws-in-task\.ts:8:\d+\)/);
-    assert.ok(first < out.indexOf('ramp complete'), 'logged while the run goes, not at the end');
+    assert.ok(first < out.indexOf('run time limit (2 s) reached'), 'logged while the run goes, not at the end');
     assert.equal(out.split("ERROR Thrower.boom: TypeError: Cannot read properties of undefined (reading 'add')\n").length - 1, 1, 'the traceback is printed once');
     assert.match(out, /Thrower\.boom: TypeError: Cannot read properties of undefined \(reading 'add'\) \(\d+ more in the last \d+ s\)/);
     assert.match(result.stdout, /Exceptions/, 'the summary still has the exceptions table');
