@@ -7,13 +7,15 @@ import { ErrorDigest } from '../stats/error-digest.ts';
 /** Cicada's own sources: frames from here are not the user's code. */
 const CICADA_SRC = path.resolve(import.meta.dirname, '..');
 
-/** The frames of a stack that a cicadafile author can act on (no Node internals, no Cicada internals). */
+/**
+ * The frames of a stack that a cicadafile author can act on (no Node internals, no Cicada internals, no packages).
+ * An error raised wholly outside the cicadafile (in a package, or in Cicada for a bad argument) keeps its
+ * other frames rather than none: they still say where it came from.
+ */
 function userFrames(error: Error): string {
-  return (error.stack ?? '')
-    .split('\n')
-    .slice(1)
-    .filter((line) => /^\s+at /.test(line) && !line.includes('node:internal') && !line.includes(CICADA_SRC) && !line.includes('node_modules'))
-    .join('\n');
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line) && !line.includes('node:internal'));
+  const own = frames.filter((line) => !line.includes(CICADA_SRC) && !line.includes('node_modules'));
+  return (own.length > 0 ? own : frames).join('\n');
 }
 
 function placeOf(event: UserErrorEvent): string {
@@ -22,7 +24,11 @@ function placeOf(event: UserErrorEvent): string {
   return `${owner}${event.task}`;
 }
 
-/** Attaches the live error log to `events.userError`; the returned function flushes pending counts and detaches. */
+/**
+ * Attaches the live error log to `events.userError`. Stacks name the cicadafile's lines because the bundle carries an
+ * inline source map and the `cicada` bin's tsx registration turns source maps on before the cicadafile is imported.
+ * The returned function flushes pending counts and detaches.
+ */
 export function attachLiveErrors(events: Events, logger: Logger, intervalMs = 1000): () => void {
   const digest = new ErrorDigest({ now: () => performance.now(), sink: (line) => logger.error(line) });
   const detach = events.userError.addListener((event) => digest.report(placeOf(event), event.error, userFrames(event.error)));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorDigest, errorKey } from './error-digest.ts';
+import { ErrorDigest, errorKey, OTHER_ERRORS_LABEL } from './error-digest.ts';
 
-function digest() {
+function digest(maxDistinct?: number) {
   let time = 0;
   const lines: string[] = [];
-  const d = new ErrorDigest({ now: () => time, sink: (l) => lines.push(l) });
+  const d = new ErrorDigest({ now: () => time, sink: (l) => lines.push(l), ...(maxDistinct === undefined ? {} : { maxDistinct }) });
   return { d, lines, advance: (ms: number) => { time += ms; } };
 }
 
@@ -49,5 +49,27 @@ describe('ErrorDigest', () => {
     advance(2_000);
     d.flush();
     assert.deepEqual(lines.slice(2), ['U.onStart: Error: login failed (1 more in the last 2 s)']);
+  });
+
+  it('folds addresses, UUIDs and hex ids in messages, but keeps words and places apart', () => {
+    assert.equal(errorKey('a', new Error('object at 0x7f3a9c')), errorKey('a', new Error('object at 0xbeef')));
+    assert.equal(
+      errorKey('a', new Error('session 0b6c7e0a-3f1d-4c2e-9a8b-1d2e3f4a5b6c expired')),
+      errorKey('a', new Error('session f47ac10b-58cc-4372-a567-0e02b2c3d479 expired')),
+    );
+    assert.equal(errorKey('a', new Error('cart 5f2b9c1e gone')), errorKey('a', new Error('cart a1b2c3d4e5 gone')));
+    assert.notEqual(errorKey('a', new Error('deadbeef')), errorKey('a', new Error('cafebabe')), 'hex-looking words without digits stay');
+    assert.notEqual(errorKey('U.buy', new Error('x')), errorKey('U.browse', new Error('x')));
+  });
+
+  it('past the distinct cap, new kinds are counted on one line instead of each printed (no flood)', () => {
+    const { d, lines, advance } = digest(2);
+    d.report('U.a', new Error('one'), '');
+    d.report('U.b', new Error('two'), '');
+    for (const word of ['alpha', 'beta', 'gamma', 'delta']) d.report('U.c', new Error(`unseen ${word}`), '');
+    assert.equal(lines.length, 2, 'the two kinds under the cap only');
+    advance(10_000);
+    d.tick();
+    assert.deepEqual(lines.slice(2), [`${OTHER_ERRORS_LABEL}: 4 in the last 10 s, of kinds not logged one by one (already 2 distinct errors)`]);
   });
 });
