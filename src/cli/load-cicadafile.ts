@@ -70,9 +70,10 @@ function importPlugin(): esbuild.Plugin {
         const { readFile } = await import('node:fs/promises');
         const source = await readFile(args.path, 'utf8');
         if (!source.includes('import.meta')) return undefined;
-        const values: Record<string, string> = { url: pathToFileURL(args.path).href, dirname: path.dirname(args.path), filename: args.path };
-        const contents = source.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_match, key: string) => JSON.stringify(values[key]));
-        return { contents, loader: loaderOf(args.path), resolveDir: path.dirname(args.path) };
+        const contents = await withRealImportMeta(source, args.path);
+        // Untransformable (a syntax error): let the bundler load the file itself and report where.
+        if (contents === undefined) return undefined;
+        return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
       });
       build.onResolve({ filter: /^cicada$/ }, () => ({ path: API_ENTRY, external: true }));
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
@@ -89,6 +90,36 @@ function loaderOf(file: string): esbuild.Loader {
   const ext = path.extname(file);
   if (ext === '.tsx' || ext === '.jsx') return ext.slice(1) as esbuild.Loader;
   return ext === '.ts' || ext === '.mts' ? 'ts' : 'js';
+}
+
+/** Standard (TC39) decorators whatever the user's tsconfig says: @task relies on them. */
+const TSCONFIG = { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } };
+
+/**
+ * `source` compiled to JS with `import.meta.url`, `.dirname` and `.filename` replaced by the file's own values.
+ * esbuild's `define` rewrites only real expressions (not strings or comments), and the inline source map it
+ * writes is chained by the bundler, so stack traces keep the original lines and columns.
+ */
+async function withRealImportMeta(source: string, file: string): Promise<string | undefined> {
+  try {
+    const result = await esbuild.transform(source, {
+      loader: loaderOf(file),
+      sourcefile: file,
+      sourcemap: 'inline',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+      tsconfigRaw: TSCONFIG,
+      define: {
+        'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+        'import.meta.dirname': JSON.stringify(path.dirname(file)),
+        'import.meta.filename': JSON.stringify(file),
+      },
+    });
+    return result.code;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `file:line` of the cicadafile's own frame in a (source-mapped) stack, e.g. `cicadafile.ts:3`. */
@@ -159,8 +190,7 @@ async function compile(file: string, outDir: string, index: number): Promise<{ o
       sourcemap: 'inline',
       logLevel: 'silent',
       plugins: [importPlugin()],
-      // Standard (TC39) decorators whatever the user's tsconfig says: @task relies on them.
-      tsconfigRaw: { compilerOptions: { experimentalDecorators: false, useDefineForClassFields: true } },
+      tsconfigRaw: TSCONFIG,
     });
   } catch (error) {
     throw describeBuildError(error, file);
