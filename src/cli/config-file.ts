@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UsageError } from '../core/errors.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../core/did-you-mean.ts';
 
 /** The config file read from the working directory when no `--config` is given. */
 export const DEFAULT_CONFIG_FILE = 'cicada.toml';

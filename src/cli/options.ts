@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { checkConfigKeys, configValueToRaw, DEFAULT_CONFIG_FILE, findConfigFile, readConfigFile, type ConfigFile, type RawValue, type ValueKind } from './config-file.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../core/did-you-mean.ts';
 import { parseBoolean, parseChoice, parseHostUrl, parsePort, parsePositiveInt, parseRate, parseTimeSpan, splitList } from '../core/parse-values.ts';
 
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';

@@ -3,7 +3,7 @@ import { DefinitionError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
-import { didYouMean as suggest } from './did-you-mean.ts';
+import { didYouMean as suggest } from '../core/did-you-mean.ts';
 import { parseHostUrl } from '../core/parse-values.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 

@@ -61,3 +61,21 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number, timer
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/** Calls `callback` every `ms` on `timers` until the returned function is called. */
+export function repeat(timers: Timers, ms: number, callback: () => void): () => void {
+  let handle: unknown;
+  let live = true;
+  const schedule = (): void => {
+    handle = timers.setTimeout(() => {
+      if (!live) return;
+      schedule();
+      callback();
+    }, ms);
+  };
+  schedule();
+  return () => {
+    live = false;
+    timers.clearTimeout(handle);
+  };
+}

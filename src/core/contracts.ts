@@ -1,5 +1,6 @@
 // Contracts between layers. The web UI and the master drive a runner only through RunnerControl.
 import { UsageError } from './errors.ts';
+import type { ScenarioCommon } from './executor.ts';
 import type { RunnerState } from './runner-state.ts';
 
 /** What to start: a user count and a spawn rate, optionally a host and a subset of user classes. */
@@ -33,6 +34,11 @@ export interface RunnerControl<S = unknown> {
   start(request: StartRequest): void;
   /** Runs the cicadafile's LoadShape instead of a fixed count, optionally capped at `runTime` seconds. Throws when there is none. */
   startShape(runTime?: number): void;
+  /**
+   * Runs checked scenarios (each from its start time, each with its executor); the run stops once
+   * every scenario has ended, or after `runTime` seconds. Refused while a run goes.
+   */
+  startScenarios(scenarios: readonly ScenarioCommon[], runTime?: number): void;
   /** Stops the run gracefully; resolves once every user has ended and final stats are in. */
   stop(): Promise<void>;
   /**

@@ -39,6 +39,22 @@ export interface SpawningCompleteEvent {
   userCount: number;
 }
 
+/**
+ * One iteration of an arrival-rate or iteration-count scenario, or one it had to drop. Times are ms;
+ * `durationMs` runs from the scheduled start (the coordinated-omission-free view), `lateMs` is how
+ * late it started against its schedule.
+ */
+export interface IterationEvent {
+  scenario: string;
+  /** True when no user was free and the pool was full: the iteration did not run. */
+  dropped: boolean;
+  ok: boolean;
+  /** True when it was still running as the scenario's graceful stop ran out (it was then stopped). */
+  interrupted: boolean;
+  lateMs: number;
+  durationMs: number;
+}
+
 export interface ReportEvent {
   clientId: string;
   data: Record<string, unknown>;
@@ -138,6 +154,8 @@ export class Events {
   readonly testStop = new EventHook<LifecycleEvent>('testStop');
   /** Fired for every request by every protocol client; statistics are fed from it. */
   readonly request: EventHook<RequestEvent>;
+  /** Fired for every iteration an arrival-rate or iteration-count scenario ran or dropped. */
+  readonly iteration = new EventHook<IterationEvent>('iteration');
   /** Fired when a task throws an error that is not a control-flow exception. */
   readonly userError = new EventHook<UserErrorEvent>('userError');
   /** Fired when the target user count has been reached. */
@@ -158,7 +176,7 @@ export class Events {
   /** Every hook, for iteration (e.g. to clear all listeners between runs in one process). */
   all(): { readonly name: string; clear(): void; readonly listenerCount: number }[] {
     return [
-      this.init, this.testStart, this.testStopping, this.testStop, this.request, this.userError,
+      this.init, this.testStart, this.testStopping, this.testStop, this.request, this.iteration, this.userError,
       this.spawningComplete, this.resetStats, this.quitting, this.reportToMaster, this.workerReport,
     ];
   }

@@ -3,7 +3,7 @@ import { InterruptTaskSet, isUserControlFlow, RescheduleTask, StopTest, StopUser
 import { sleep } from './clock.ts';
 import type { Events } from './events.ts';
 import type { TaskPlan } from './task-plan.ts';
-import type { TaskDef } from './tasks.ts';
+import type { TaskDef, TaskTable } from './tasks.ts';
 import { TaskSet, type User } from './user.ts';
 import type { WaitTime } from './wait-time.ts';
 
@@ -74,6 +74,43 @@ async function waitAfter(owner: Owner, user: User, startedAt: number, control: U
   return sleep(seconds * 1000, control.softSignal);
 }
 
+/** How one task ended: ran (even if a request in it failed), asked to skip the wait, or threw an error of the script. */
+const enum TaskEnd { ran, skipWait, threw }
+
+/**
+ * Picks and runs one task of `owner` (a queued one first). Control-flow exceptions steer the caller
+ * (they propagate, `StopTest` after `onStopTest`); any other error is reported through `userError`.
+ */
+async function runOne(owner: Owner, user: User, control: UserLoopControl, table: TaskTable): Promise<TaskEnd> {
+  let name = '(queued task)';
+  try {
+    const queued = owner instanceof TaskSet ? owner.queue.shift() : undefined;
+    if (queued !== undefined) {
+      await runQueued(owner as TaskSet, queued);
+    } else {
+      const def = table.next();
+      name = def.name;
+      if (await callTask(owner, def, user, control)) return TaskEnd.skipWait;
+    }
+  } catch (error) {
+    if (error instanceof RescheduleTask) {
+      if (error.immediately) return TaskEnd.skipWait;
+    } else if (error instanceof InterruptTaskSet) {
+      // interrupt() leaves the TaskSet this loop runs; runTaskSet turns it into a return value.
+      if (owner instanceof TaskSet) throw error;
+    } else if (error instanceof StopTest) {
+      control.onStopTest(error);
+      throw error;
+    } else if (isUserControlFlow(error)) {
+      throw error;
+    } else {
+      control.events.userError.fire({ user, error: toError(error), task: name });
+      return TaskEnd.threw;
+    }
+  }
+  return TaskEnd.ran;
+}
+
 /**
  * The loop shared by users and TaskSets. Control-flow exceptions steer it; any other error is
  * reported through `userError` and the loop carries on after the wait, as in Locust.
@@ -82,31 +119,7 @@ async function loop(owner: Owner, user: User, control: UserLoopControl): Promise
   const table = control.plan.table(owner.constructor).fork();
   while (!control.softSignal.aborted) {
     const startedAt = control.now();
-    let name = '(queued task)';
-    try {
-      const queued = owner instanceof TaskSet ? owner.queue.shift() : undefined;
-      if (queued !== undefined) {
-        await runQueued(owner as TaskSet, queued);
-      } else {
-        const def = table.next();
-        name = def.name;
-        if (await callTask(owner, def, user, control)) continue;
-      }
-    } catch (error) {
-      if (error instanceof RescheduleTask) {
-        if (error.immediately) continue;
-      } else if (error instanceof InterruptTaskSet) {
-        // interrupt() leaves the TaskSet this loop runs; runTaskSet turns it into a return value.
-        if (owner instanceof TaskSet) throw error;
-      } else if (error instanceof StopTest) {
-        control.onStopTest(error);
-        throw error;
-      } else if (isUserControlFlow(error)) {
-        throw error;
-      } else {
-        control.events.userError.fire({ user, error: toError(error), task: name });
-      }
-    }
+    if ((await runOne(owner, user, control, table)) === TaskEnd.skipWait) continue;
     if (!(await waitAfter(owner, user, startedAt, control))) return;
   }
 }
@@ -130,10 +143,15 @@ async function runTaskSet(taskSet: TaskSet, user: User, control: UserLoopControl
  * Never rejects: errors are reported through events and the result says why the user ended.
  */
 export async function runUser(user: User, control: UserLoopControl): Promise<UserOutcome> {
+  return runGuarded(user, control, () => loop(user, user, control));
+}
+
+/** `onStart`, the body, `onStop`, with the user's end turned into an outcome. */
+async function runGuarded(user: User, control: UserLoopControl, body: () => Promise<void>): Promise<UserOutcome> {
   let outcome: UserOutcome = { reason: 'stopped' };
   try {
     await user.onStart();
-    await loop(user, user, control);
+    await body();
   } catch (error) {
     if (error instanceof StopUser) outcome = { reason: 'stop-user' };
     else if (!isUserControlFlow(error)) {
@@ -147,5 +165,50 @@ export async function runUser(user: User, control: UserLoopControl): Promise<Use
   } catch (error) {
     if (!isUserControlFlow(error)) control.events.userError.fire({ user, error: toError(error), task: 'onStop' });
   }
+  return outcome;
+}
+
+/** One iteration of the open model or of an iteration count, as the executor's statistics record it. */
+export interface IterationRecord {
+  /** Monotonic ms the iteration was due (the schedule of an arrival rate; the start otherwise). */
+  readonly scheduledAt: number;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** False when the task threw an error of the script. */
+  readonly ok: boolean;
+}
+
+/** Where a user of the open model or of an iteration count gets its iterations. */
+export interface IterationFeed {
+  /**
+   * The next iteration's due time (monotonic ms), or null when this user has no more: its loop ends.
+   * Must resolve null once `signal` (the user's soft signal) aborts.
+   */
+  next(signal: AbortSignal): Promise<number | null> | number | null;
+  /** Called after each iteration. */
+  done(record: IterationRecord): void;
+  /** True: the user's `waitTime` runs between its iterations (iteration counts); false: the open model. */
+  readonly paced: boolean;
+  /** Called once when the user's loop ends (after `onStop`), however it ended. */
+  ended?(): void;
+}
+
+/**
+ * Runs one user of an executor that hands out iterations: `onStart`, then one task per iteration the
+ * feed gives, until it gives none or the soft signal aborts; then `onStop`. Never rejects.
+ */
+export async function runIterations(user: User, control: UserLoopControl, feed: IterationFeed): Promise<UserOutcome> {
+  const outcome = await runGuarded(user, control, async () => {
+    const table = control.plan.table(user.constructor).fork();
+    while (!control.softSignal.aborted) {
+      const due = await feed.next(control.softSignal);
+      if (due === null) return;
+      const startedAt = control.now();
+      const end = await runOne(user, user, control, table);
+      feed.done({ scheduledAt: due, startedAt, endedAt: control.now(), ok: end !== TaskEnd.threw });
+      if (feed.paced && end !== TaskEnd.skipWait && !(await waitAfter(user, user, startedAt, control))) return;
+    }
+  });
+  feed.ended?.();
   return outcome;
 }

@@ -1,19 +1,20 @@
 // The runner of one process: ramps users at the spawn rate, follows a LoadShape, stops gracefully.
 import type { Clock } from '../core/clock.ts';
-import { systemClock, type Timers } from '../core/clock.ts';
+import { repeat, systemClock, systemTimers, type Timers } from '../core/clock.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
+import { WHOLE, type ScenarioCommon } from '../core/executor.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { RunnerStateMachine, type RunnerState } from '../core/runner-state.ts';
 import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
-import { describeStopWait, UserPool, type StopPlan } from './user-pool.ts';
-import { UserSequence } from './user-sequence.ts';
-import { rampPosition, rampStepMs, type Ramp } from './ramp.ts';
+import { parseScenario } from './executors/index.ts';
+import { ScenarioSet } from './scenario-set.ts';
+import { describeStopWait, type StopPlan } from './user-pool.ts';
 
 export interface LocalRunnerOptions {
   environment: Environment;
@@ -30,41 +31,54 @@ export interface LocalRunnerOptions {
   /** Reset statistics once the ramp completes (`--reset-stats`). */
   resetStatsAfterRamp?: boolean;
   clock?: Clock;
-  /** Timers of the stop's waits (a fake clock in tests). */
+  /** Timers of every wait — ramps, arrivals, the run time, the stop (a fake clock in tests). */
   timers?: Timers;
   /** How often history points are recorded and shapes ticked, ms. */
   tickMs?: number;
 }
 
-/** Drives users in this process. The web UI, the CLI and (later) a worker control it through RunnerControl. */
+/** The scenario `start()` runs: Locust's model, N users at R users/s. */
+export const DEFAULT_SCENARIO = 'default';
+
+/**
+ * Drives users in this process by hosting scenarios, each run by its executor. The web UI, the CLI and
+ * a script control it through RunnerControl.
+ */
 export class LocalRunner implements RunnerControl<StatsSnapshot> {
   private readonly machine: RunnerStateMachine;
   private readonly options: LocalRunnerOptions;
   private readonly clock: Clock;
-  private readonly pool: UserPool;
-  private sequence: UserSequence;
-  private ramp: Ramp | undefined;
-  private target = 0;
-  private rampTimer: NodeJS.Timeout | undefined;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private runTimer: NodeJS.Timeout | undefined;
-  private shapeLast = '';
+  private readonly timers: Timers;
+  private readonly scenarios: ScenarioSet;
+  private stopTick: (() => void) | undefined;
+  private runTimer: unknown;
   private stopping: Promise<void> | undefined;
   private stopped: { promise: Promise<void>; resolve: () => void };
+  private readonly listeners = new MessageListeners();
 
   constructor(options: LocalRunnerOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`runner ${from} → ${to}`));
-    this.sequence = this.buildSequence(undefined);
-    this.pool = new UserPool({
+    this.scenarios = new ScenarioSet({
       environment: options.environment,
       classes: options.userClasses,
       plan: options.plan,
-      now: () => this.clock.now(),
+      clock: this.clock,
+      timers: this.timers,
+      equalWeights: options.equalWeights ?? false,
       onStopTest: (error) => this.onStopTest(error),
-      ...(options.timers !== undefined ? { timers: options.timers } : {}),
+      onWait: (wait) => options.environment.logger.info(describeStopWait(wait)),
+      shape: options.shape,
+      runner: this,
+      onRampComplete: () => this.rampDone(),
+      onRampStart: () => {
+        if (this.machine.is('running')) this.machine.to('spawning');
+      },
+      onScenarioEnded: (name) => this.scenarioEnded(name),
     });
+    this.scenarios.drainMs = options.drainTimeout * 1000;
     this.stopped = deferred();
     options.environment.runner = this;
   }
@@ -74,19 +88,19 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
   }
 
   get userCount(): number {
-    return this.pool.count;
+    return this.scenarios.userCount;
   }
 
   get targetUserCount(): number {
-    return this.target;
+    return this.scenarios.targetUserCount;
   }
 
   userClassCounts(): Record<string, number> {
-    return this.pool.counts();
+    return this.scenarios.counts();
   }
 
   snapshot(): StatsSnapshot {
-    return this.options.stats.snapshot(this.pool.count);
+    return this.options.stats.snapshot(this.userCount);
   }
 
   resetStats(): void {
@@ -98,8 +112,6 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     return this.stopped.promise;
   }
 
-  private readonly listeners = new MessageListeners();
-
   /** In one process there is no master: a custom message goes to this process's own listeners. */
   sendMessage(name: string, data: unknown): void {
     if (!this.listeners.deliver(name, data, 'local')) this.options.environment.logger.warning(`custom message '${name}' has no listener (registerMessage)`);
@@ -109,25 +121,46 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.listeners.register(name, listener);
   }
 
+  /** Starts N users at R users/s (one `users` scenario), or gives the running one a new target. */
   start(request: StartRequest): void {
     checkStartRequest(request, this.machine.state);
-    const { userCount, spawnRate } = request;
+    const classes = request.userClasses;
+    if (classes !== undefined) for (const name of classes) this.checkClass(name);
+    // Every class is in the default scenario; a request's userClasses narrows it (and a later one may widen it again).
+    const config = parseScenario(DEFAULT_SCENARIO, { executor: 'users', users: request.userCount, spawnRate: request.spawnRate }, 'start', { stopTimeoutMs: this.options.stopTimeout * 1000 });
     if (request.host !== undefined) this.options.environment.host = request.host;
-    if (request.userClasses !== undefined) this.sequence = this.buildSequence(request.userClasses);
-    if (this.machine.is('ready', 'stopped')) this.begin();
+    const running = this.scenarios.get(DEFAULT_SCENARIO);
+    if (this.machine.is('ready', 'stopped')) {
+      this.begin();
+      this.scenarios.add(config, WHOLE, classes !== undefined ? { classes } : {});
+    } else if (running !== undefined && running.config.executor === 'users') {
+      this.machine.to('spawning');
+      this.scenarios.rampingAgain(DEFAULT_SCENARIO);
+      if (classes !== undefined) running.setClasses(classes);
+      void running.replan({ config });
+    } else {
+      throw new UsageError('scenarios are running: a new user count cannot be given to them', 'stop the run first, then start again');
+    }
     this.setRunTime(request.runTime);
-    this.rampTo(userCount, spawnRate);
   }
 
   startShape(runTime?: number): void {
-    const shape = this.options.shape;
-    if (!shape) throw new UsageError('this cicadafile defines no LoadShape');
+    if (!this.options.shape) throw new UsageError('this cicadafile defines no LoadShape');
     if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start a shape while ${this.state}`);
+    const config = parseScenario('shape', { executor: 'shape', shape: this.options.shape.constructor.name }, 'LoadShape', { stopTimeoutMs: this.options.stopTimeout * 1000 });
     this.begin();
-    shape.attach(this, () => this.clock.now());
+    this.scenarios.add({ ...config, tickMs: this.options.tickMs ?? 1000 } as ScenarioCommon, WHOLE);
     this.setRunTime(runTime);
-    this.shapeLast = '';
-    this.applyShape();
+  }
+
+  startScenarios(scenarios: readonly ScenarioCommon[], runTime?: number): void {
+    if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start scenarios while ${this.state}`, 'stop the run first');
+    if (scenarios.length === 0) throw new UsageError('no scenario to run', 'define scenarios, or give -u/-r');
+    for (const s of scenarios) for (const name of s.userClasses ?? []) this.checkClass(name);
+    if (scenarios.some((s) => s.executor === 'shape') && !this.options.shape) throw new UsageError('a shape scenario needs a LoadShape in the cicadafile');
+    this.begin();
+    for (const config of scenarios) this.scenarios.add(config, WHOLE);
+    this.setRunTime(runTime);
   }
 
   stop(): Promise<void> {
@@ -141,11 +174,15 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     return this.stopping;
   }
 
-  private buildSequence(names: readonly string[] | undefined): UserSequence {
-    const classes = [...this.options.userClasses.entries()]
-      .filter(([name]) => names === undefined || names.includes(name))
-      .map(([name, cls]) => ({ name, weight: cls.weight, fixedCount: cls.fixedCount }));
-    return new UserSequence(classes, this.options.equalWeights);
+  /** Ends the waits of a stop under way (a second Ctrl+C): requests in flight are cut now, reports still follow. */
+  cutInFlight(): void {
+    this.scenarios.cutNow();
+  }
+
+  private checkClass(name: string): void {
+    if (!this.options.userClasses.has(name)) {
+      throw new UsageError(`unknown user class '${name}'`, `classes in this run: ${[...this.options.userClasses.keys()].join(', ')}`);
+    }
   }
 
   private begin(): void {
@@ -156,86 +193,38 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     if (this.machine.is('stopped')) {
       this.stopped = deferred();
       this.stopping = undefined;
+      this.scenarios.clear();
     }
     this.machine.to('spawning');
     environment.events.testStart.fire({ environment });
-    const tickMs = this.options.tickMs ?? 1000;
-    this.tickTimer = setInterval(() => this.onTick(), tickMs);
-  }
-
-  private onTick(): void {
-    this.options.stats.recordHistory(this.pool.count);
-    if (this.options.shape?.runner === this && this.machine.is('spawning', 'running')) this.applyShape();
-  }
-
-  private applyShape(): void {
-    const shape = this.options.shape!;
-    let tick: ReturnType<LoadShape['tick']>;
-    try {
-      tick = shape.tick();
-    } catch (error) {
-      this.options.environment.logger.error(`LoadShape.tick() threw: ${String(error)}; stopping the test`);
-      void this.stop();
-      return;
-    }
-    if (tick === null) {
-      void this.stop();
-      return;
-    }
-    const key = JSON.stringify(tick);
-    if (key === this.shapeLast) return;
-    this.shapeLast = key;
-    if (tick.userClasses !== undefined) this.sequence = this.buildSequence(tick.userClasses);
-    this.rampTo(tick.users, tick.spawnRate);
+    this.stopTick = repeat(this.timers, this.options.tickMs ?? 1000, () => this.options.stats.recordHistory(this.userCount));
   }
 
   private setRunTime(seconds: number | undefined): void {
-    clearTimeout(this.runTimer);
+    this.timers.clearTimeout(this.runTimer);
     this.runTimer = undefined;
     if (seconds === undefined) return;
-    this.runTimer = setTimeout(() => {
+    this.runTimer = this.timers.setTimeout(() => {
       this.options.environment.logger.info(`run time limit (${seconds} s) reached, stopping`);
       void this.stop();
     }, seconds * 1000);
   }
 
-  private rampTo(userCount: number, spawnRate: number): void {
-    const capacity = this.sequence.capacity;
-    if (userCount > capacity) {
-      this.options.environment.logger.warning(`only ${capacity} users can be placed (fixedCount classes only); ramping to ${capacity}`);
-    }
-    this.target = Math.min(userCount, capacity);
-    if (this.machine.is('running')) this.machine.to('spawning');
-    else if (this.machine.is('spawning')) this.machine.to('spawning');
-    this.ramp = { from: this.pool.count, to: this.target, rate: spawnRate, startedAt: this.clock.now() };
-    clearInterval(this.rampTimer);
-    this.rampTimer = setInterval(() => this.rampStep(), rampStepMs(spawnRate));
-    this.rampStep();
-  }
-
-  private rampStep(): void {
-    const ramp = this.ramp;
-    if (!ramp || !this.machine.is('spawning')) return;
-    const n = rampPosition(ramp, this.clock.now());
-    this.pool.reconcile(this.sequence.countsFor(n), this.stopPlan());
-    if (n === ramp.to) this.rampDone();
-  }
-
   private rampDone(): void {
-    clearInterval(this.rampTimer);
-    this.rampTimer = undefined;
-    this.ramp = undefined;
+    if (!this.machine.is('spawning')) return;
     this.machine.to('running');
-    this.pool.rampComplete();
     const { environment } = this.options;
-    environment.logger.info(`ramp complete: ${this.pool.count} users (${JSON.stringify(this.pool.counts())})`);
-    environment.events.spawningComplete.fire({ userCount: this.pool.count });
+    environment.logger.info(`ramp complete: ${this.userCount} users (${JSON.stringify(this.userClassCounts())})`);
+    environment.events.spawningComplete.fire({ userCount: this.userCount });
     if (this.options.resetStatsAfterRamp) this.resetStats();
   }
 
-  /** Ends the waits of a stop under way (a second Ctrl+C): requests in flight are cut now, reports still follow. */
-  cutInFlight(): void {
-    this.pool.cutNow();
+  private scenarioEnded(name: string): void {
+    if (this.scenarios.size > 1) this.options.environment.logger.info(`scenario ${name} ended`);
+    if (this.scenarios.allEnded) {
+      if (this.scenarios.size > 1) this.options.environment.logger.info('every scenario has ended, stopping');
+      void this.stop();
+    }
   }
 
   private stopPlan(): StopPlan {
@@ -250,17 +239,15 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
 
   private async finish(): Promise<void> {
     const { environment, stats } = this.options;
+    if (this.machine.is('ready')) this.machine.to('spawning');
     this.machine.to('stopping');
     environment.events.testStopping.fire({ environment });
-    clearInterval(this.rampTimer);
-    clearTimeout(this.runTimer);
-    this.ramp = undefined;
-    const { cut, abandoned } = await this.pool.stopAll(this.stopPlan());
+    this.timers.clearTimeout(this.runTimer);
+    const { cut, abandoned } = await this.scenarios.stopAll(this.stopPlan());
     if (cut > 0) environment.logger.warning(`${cut} requests still in flight were cut and recorded as failed: cancelled at stop`);
     if (abandoned > 0) environment.logger.warning(`${abandoned} users were still busy in their own code after the stop (it ignores user.signal); left behind`);
-    clearInterval(this.tickTimer);
+    this.stopTick?.();
     stats.recordHistory(0);
-    this.target = 0;
     this.machine.to('stopped');
     environment.events.testStop.fire({ environment });
     this.stopped.resolve();

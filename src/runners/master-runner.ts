@@ -1,6 +1,8 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, systemTimers, type Timers } from '../core/clock.ts';
+import type { ScenarioCommon, Segment } from '../core/executor.ts';
+import type { LoadShape } from '../core/load-shape.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
 import { UsageError } from '../core/errors.ts';
@@ -10,8 +12,11 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
-import { rampPosition, rampStepMs, type Ramp } from './ramp.ts';
-import { WorkerDispatch, type Assignment } from './worker-dispatch.ts';
+import { DispatchedScenario } from './dispatched-scenario.ts';
+import { executorOf, parseScenario } from './executors/index.ts';
+import { DEFAULT_SCENARIO } from './local-runner.ts';
+import { partitionFrom } from './partition.ts';
+import type { Assignment } from './worker-dispatch.ts';
 
 /** Where the master's messages to one worker go. */
 export interface WorkerLink {
@@ -45,7 +50,10 @@ export interface WorkerInfo {
 interface WorkerRecord extends WorkerInfo {
   link: WorkerLink | undefined;
   lastHeard: number;
-  sent: Record<string, number>;
+  /** Per closed-model scenario, the counts last sent. */
+  sent: Map<string, Record<string, number>>;
+  /** Per-class users the worker last reported (all its scenarios). */
+  classes: Record<string, number>;
   stoppedEpoch: number;
 }
 
@@ -59,6 +67,21 @@ export interface MasterRunnerOptions {
   equalWeights?: boolean;
   timing?: Partial<MasterTiming>;
   clock?: Clock;
+  timers?: Timers;
+  /** The cicadafile's LoadShape, which the master runs for the whole cluster. */
+  shape?: LoadShape | undefined;
+}
+
+/** An open-model or iteration-count scenario, partitioned over the workers (each runs its segment). */
+interface PartitionedScenario {
+  readonly config: ScenarioCommon;
+  /** Monotonic ms the master started it (its start time included). */
+  readonly startedAt: number;
+  /** Worker id → its segment. */
+  segments: Map<string, Segment>;
+  /** Workers whose share has ended. */
+  readonly endedBy: Set<string>;
+  over: boolean;
 }
 
 /** Drives workers through the same RunnerControl the CLI and the web UI use for a local run. */
@@ -67,13 +90,13 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private readonly timing: MasterTiming;
   private readonly clock: Clock;
   private readonly machine: RunnerStateMachine;
-  private readonly dispatch: WorkerDispatch;
+  private readonly timers: Timers;
   private readonly workers = new Map<string, WorkerRecord>();
-  private target = 0;
+  private readonly closed = new Map<string, DispatchedScenario>();
+  private readonly partitioned = new Map<string, PartitionedScenario>();
+  private ramping = new Set<string>();
   private spawnSeq = 0;
-  private ramp: Ramp | undefined;
-  private rampTimer: NodeJS.Timeout | undefined;
-  private runTimer: NodeJS.Timeout | undefined;
+  private runTimer: unknown;
   private readonly tickTimer: NodeJS.Timeout;
   private stopping: Promise<void> | undefined;
   private stopped = deferred();
@@ -85,7 +108,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.timing = { ...defaultMasterTiming, ...options.timing };
     this.clock = options.clock ?? systemClock;
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`master ${from} → ${to}`));
-    this.dispatch = new WorkerDispatch(options.classes, { equalWeights: options.equalWeights });
+    this.timers = options.timers ?? systemTimers;
     this.tickTimer = setInterval(() => this.tick(), this.timing.heartbeatIntervalMs);
     options.environment.runner = this;
   }
@@ -101,7 +124,16 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   }
 
   get targetUserCount(): number {
-    return this.target;
+    let n = 0;
+    for (const c of this.closed.values()) n += c.goal;
+    if (this.partitioned.size > 0) for (const w of this.workers.values()) if (!w.missing) n += countOf(w.classes) - this.closedCountOf(w.id);
+    return n;
+  }
+
+  private closedCountOf(id: string): number {
+    let n = 0;
+    for (const c of this.closed.values()) n += countOf(c.dispatch.assignment()[id] ?? {});
+    return n;
   }
 
   /** Workers that are connected and not missing. */
@@ -115,9 +147,19 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
 
   userClassCounts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const classes of Object.values(this.dispatch.assignment())) {
-      for (const [c, n] of Object.entries(classes)) out[c] = (out[c] ?? 0) + n;
+    const add = (classes: Record<string, number>, sign: number): void => {
+      for (const [c, n] of Object.entries(classes)) out[c] = (out[c] ?? 0) + sign * n;
+    };
+    for (const c of this.closed.values()) for (const classes of Object.values(c.dispatch.assignment())) add(classes, 1);
+    // Partitioned scenarios' users are known from the workers' reports (their total minus the dispatched users).
+    if (this.partitioned.size > 0) {
+      for (const w of this.workers.values()) {
+        if (w.missing) continue;
+        add(w.classes, 1);
+        for (const c of this.closed.values()) add(c.dispatch.assignment()[w.id] ?? {}, -1);
+      }
     }
+    for (const [c, n] of Object.entries(out)) if (n <= 0) delete out[c];
     return out;
   }
 
@@ -174,17 +216,18 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       existing.lastHeard = this.clock.now();
       if (existing.missing) {
         existing.missing = false;
-        this.dispatch.addWorker(id);
-        existing.sent = {};
+        existing.sent = new Map();
+        for (const c of this.closed.values()) c.dispatch.addWorker(id);
         this.redispatch();
       } else {
-        existing.sent = {};
-        this.sendAssignments(this.dispatch.assignment());
+        existing.sent = new Map();
+        for (const [name, c] of this.closed) this.sendAssignments(name, c.dispatch.assignment());
+        this.resendSegments(id);
       }
     } else {
       logger.info(`worker ${id} connected (${this.workers.size + 1} in total)`);
-      this.workers.set(id, { id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), sent: {}, stoppedEpoch: -1 });
-      this.dispatch.addWorker(id);
+      this.workers.set(id, { id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), sent: new Map(), classes: {}, stoppedEpoch: -1 });
+      for (const c of this.closed.values()) c.dispatch.addWorker(id);
       this.redispatch();
     }
     for (const wake of this.joinWaiters.splice(0)) wake();
@@ -215,6 +258,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         return;
       case 'stats': {
         w.userCount = message.userCount;
+        w.classes = message.classes;
         try {
           this.options.stats.update(id, message.epoch, message.seq, snapshotOf(message));
         } catch (error) {
@@ -227,6 +271,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       }
       case 'spawned':
         w.userCount = message.userCount;
+        return;
+      case 'ended':
+        if (message.epoch === this.options.stats.epoch) this.shareEnded(id, message.scenario);
         return;
       case 'stopped':
         w.stoppedEpoch = message.epoch;
@@ -255,7 +302,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
               ? 'It sent no report, so none of its requests are counted'
               : `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`),
         );
-        this.dispatch.removeWorker(w.id);
+        for (const c of this.closed.values()) c.dispatch.removeWorker(w.id);
         this.redispatch();
         for (const wake of this.stopWaiters.splice(0)) wake();
       }
@@ -265,76 +312,206 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
 
   // ---- running ----
 
+  /** Starts N users at R users/s over the workers (one `users` scenario), or gives the running one a new target. */
   start(request: StartRequest): void {
     checkStartRequest(request, this.machine.state);
-    const { userCount, spawnRate } = request;
+    const classes = request.userClasses;
+    for (const name of classes ?? []) {
+      if (!this.options.classes.some((c) => c.name === name)) throw new UsageError(`unknown user class '${name}'`, `classes in this run: ${this.options.classes.map((c) => c.name).join(', ')}`);
+    }
+    const config = parseScenario(DEFAULT_SCENARIO, { executor: 'users', users: request.userCount, spawnRate: request.spawnRate }, 'start', { stopTimeoutMs: this.options.stopTimeout * 1000 });
     if (request.host !== undefined) this.options.environment.host = request.host;
+    const running = this.closed.get(DEFAULT_SCENARIO);
     if (this.machine.is('ready', 'stopped')) {
-      // Clean statistics for every run. Before the first one nothing was counted: only the clock and
-      // history restart (no new epoch), so the current rates are the run's, not the master's since it began.
-      if (this.machine.is('ready')) this.options.stats.restartClock();
-      if (this.machine.is('stopped')) {
-        this.resetStats();
-        this.stopped = deferred();
-        this.stopping = undefined;
-      }
+      this.begin();
+      this.addClosed(config, classes);
+    } else if (running !== undefined && running.config.executor === 'users') {
       this.machine.to('spawning');
-      this.options.environment.events.testStart.fire({ environment: this.options.environment });
+      this.ramping.add(DEFAULT_SCENARIO);
+      if (classes !== undefined) running.setClasses(classes);
+      running.replan(config);
     } else {
-      this.machine.to('spawning');
+      throw new UsageError('scenarios are running: a new user count cannot be given to them', 'stop the run first, then start again');
     }
-    clearTimeout(this.runTimer);
-    if (request.runTime !== undefined) {
-      this.runTimer = setTimeout(() => {
-        this.options.environment.logger.info(`run time limit (${request.runTime} s) reached, stopping`);
-        void this.stop();
-      }, request.runTime * 1000);
-    }
-    this.target = userCount;
-    this.ramp = { from: this.dispatch.target, to: userCount, rate: spawnRate, startedAt: this.clock.now() };
-    clearInterval(this.rampTimer);
-    this.rampTimer = setInterval(() => this.rampStep(), rampStepMs(spawnRate));
-    this.rampStep();
+    this.setRunTime(request.runTime);
   }
 
-  startShape(): void {
-    throw new UsageError('LoadShape is not supported in distributed runs yet', 'run the shape locally (without --master/--processes), or use -u/-r/-t');
+  /** Runs the cicadafile's LoadShape for the whole cluster: the master ticks it and dispatches its users. */
+  startShape(runTime?: number): void {
+    const shape = this.options.shape;
+    if (!shape) throw new UsageError('this cicadafile defines no LoadShape');
+    if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start a shape while ${this.state}`);
+    this.begin();
+    this.addClosed(parseScenario('shape', { executor: 'shape', shape: shape.constructor.name }, 'LoadShape', { stopTimeoutMs: this.options.stopTimeout * 1000 }));
+    this.setRunTime(runTime);
   }
 
-  private rampStep(): void {
-    const ramp = this.ramp;
-    if (!ramp || !this.machine.is('spawning')) return;
-    const n = rampPosition(ramp, this.clock.now());
-    this.dispatch.setTotal(n);
-    // Rebalancing each step keeps every worker within ±1 in total too (growth alone keeps classes balanced).
-    this.sendAssignments(this.dispatch.rebalance());
-    if (n === ramp.to) {
-      clearInterval(this.rampTimer);
-      this.ramp = undefined;
-      this.machine.to('running');
-      this.options.environment.logger.info(`ramp complete: ${n} users over ${this.readyWorkers} workers`);
-      this.options.environment.events.spawningComplete.fire({ userCount: n });
+  startScenarios(scenarios: readonly ScenarioCommon[], runTime?: number): void {
+    if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start scenarios while ${this.state}`, 'stop the run first');
+    if (scenarios.length === 0) throw new UsageError('no scenario to run', 'define scenarios, or give -u/-r');
+    if (scenarios.some((s) => s.executor === 'shape') && !this.options.shape) throw new UsageError('a shape scenario needs a LoadShape in the cicadafile');
+    this.begin();
+    for (const config of scenarios) {
+      if (executorOf(config).model === 'closed') this.addClosed(config);
+      else this.addPartitioned(config);
+    }
+    this.setRunTime(runTime);
+  }
+
+  private begin(): void {
+    // Clean statistics for every run. Before the first one nothing was counted: only the clock and
+    // history restart (no new epoch), so the current rates are the run's, not the master's since it began.
+    if (this.machine.is('ready')) this.options.stats.restartClock();
+    if (this.machine.is('stopped')) {
+      this.resetStats();
+      this.stopped = deferred();
+      this.stopping = undefined;
+      this.closed.clear();
+      this.partitioned.clear();
+      this.ramping.clear();
+      for (const w of this.workers.values()) w.sent = new Map();
+    }
+    this.machine.to('spawning');
+    this.options.environment.events.testStart.fire({ environment: this.options.environment });
+  }
+
+  private setRunTime(seconds: number | undefined): void {
+    this.timers.clearTimeout(this.runTimer);
+    this.runTimer = undefined;
+    if (seconds === undefined) return;
+    this.runTimer = this.timers.setTimeout(() => {
+      this.options.environment.logger.info(`run time limit (${seconds} s) reached, stopping`);
+      void this.stop();
+    }, seconds * 1000);
+  }
+
+  private addClosed(config: ScenarioCommon, classes?: readonly string[]): void {
+    const { environment } = this.options;
+    const scenario: DispatchedScenario = new DispatchedScenario({
+      config,
+      classes: this.options.classes,
+      equalWeights: this.options.equalWeights ?? false,
+      clock: this.clock,
+      timers: this.timers,
+      logger: environment.logger,
+      ...(config.executor === 'shape' && this.options.shape ? { shape: { instance: this.options.shape, runner: this } } : {}),
+      onAssignment: (assignment) => this.sendAssignments(config.name, assignment),
+      onRampComplete: () => this.rampDone(config.name),
+      onRampStart: () => {
+        this.ramping.add(config.name);
+        if (this.machine.is('running')) this.machine.to('spawning');
+      },
+      onEnded: () => this.scenarioOver(config.name),
+    });
+    for (const w of this.workers.values()) if (!w.missing && w.connected) scenario.dispatch.addWorker(w.id);
+    if (classes !== undefined) scenario.setClasses(classes);
+    this.closed.set(config.name, scenario);
+    this.ramping.add(config.name);
+    scenario.start();
+  }
+
+  private rampDone(name: string): void {
+    this.ramping.delete(name);
+    if (this.ramping.size > 0 || !this.machine.is('spawning')) return;
+    this.machine.to('running');
+    const n = this.targetUserCount;
+    this.options.environment.logger.info(`ramp complete: ${n} users over ${this.readyWorkers} workers`);
+    this.options.environment.events.spawningComplete.fire({ userCount: n });
+  }
+
+  /** Gives each connected worker an equal, exact share of the scenario (k6's execution segments, striped). */
+  private addPartitioned(config: ScenarioCommon): void {
+    const scenario: PartitionedScenario = { config, startedAt: this.clock.now(), segments: new Map(), endedBy: new Set(), over: false };
+    this.partitioned.set(config.name, scenario);
+    const ids = this.liveWorkerIds();
+    ids.forEach((id, index) => scenario.segments.set(id, { index, count: ids.length }));
+    for (const id of ids) this.sendSegment(scenario, id);
+    if (ids.length === 0) this.options.environment.logger.warning(`scenario ${config.name}: no worker is connected; it runs on the workers that join`);
+  }
+
+  private liveWorkerIds(): string[] {
+    return [...this.workers.values()].filter((w) => !w.missing && w.connected).map((w) => w.id).sort();
+  }
+
+  private sendSegment(scenario: PartitionedScenario, id: string): void {
+    const segment = scenario.segments.get(id);
+    const w = this.workers.get(id);
+    if (segment === undefined || w?.link === undefined) return;
+    const host = this.options.environment.host;
+    w.link.send({
+      type: 'scenario', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, config: { ...scenario.config }, segment,
+      stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, elapsedMs: this.clock.now() - scenario.startedAt, ...(host !== undefined ? { host } : {}),
+    });
+  }
+
+  /** A worker reconnected under the same id: it gets its segments again (a worker that has them ignores a repeat). */
+  private resendSegments(id: string): void {
+    for (const scenario of this.partitioned.values()) if (!scenario.over) this.sendSegment(scenario, id);
+  }
+
+  /**
+   * Re-partitions the open-model scenarios over the workers now live, from the first arrival due a
+   * second from now: until then each worker finishes its old share, from then on the new shares apply,
+   * so no arrival is run twice or skipped. Iteration counts keep their shares (see the README).
+   */
+  private repartition(): void {
+    const ids = this.liveWorkerIds();
+    for (const scenario of this.partitioned.values()) {
+      if (scenario.over || executorOf(scenario.config).model !== 'open' || ids.length === 0) continue;
+      const same = ids.length === scenario.segments.size && ids.every((id, i) => scenario.segments.get(id)?.index === i && scenario.segments.get(id)?.count === ids.length);
+      if (same) continue;
+      const elapsed = this.clock.now() - scenario.startedAt - scenario.config.startTimeMs;
+      const fromItem = partitionFrom(scenario.config, elapsed + 1000);
+      scenario.segments = new Map(ids.map((id, index) => [id, { index, count: ids.length, fromItem }]));
+      for (const id of ids) this.sendSegment(scenario, id);
+      this.options.environment.logger.info(`scenario ${scenario.config.name}: re-partitioned over ${ids.length} workers from arrival #${fromItem}`);
     }
   }
 
-  /** Re-places users after a worker joined, left or went missing, keeping the current total. */
+  private shareEnded(id: string, name: string): void {
+    const scenario = this.partitioned.get(name);
+    if (scenario === undefined || scenario.over) return;
+    scenario.endedBy.add(id);
+    const live = new Set(this.liveWorkerIds());
+    if ([...scenario.segments.keys()].every((w) => scenario.endedBy.has(w) || !live.has(w))) this.scenarioOver(name);
+  }
+
+  private scenarioOver(name: string): void {
+    const partitioned = this.partitioned.get(name);
+    if (partitioned !== undefined) partitioned.over = true;
+    this.ramping.delete(name);
+    const all = [...this.closed.values()].every((c) => c.over) && [...this.partitioned.values()].every((p) => p.over);
+    if (this.closed.size + this.partitioned.size > 1) this.options.environment.logger.info(`scenario ${name} ended`);
+    if (all && this.machine.is('spawning', 'running')) {
+      if (this.closed.size + this.partitioned.size > 1) this.options.environment.logger.info('every scenario has ended, stopping');
+      void this.stop();
+    }
+  }
+
+  /** Re-places users after a worker joined, left or went missing, keeping the current totals. */
   private redispatch(): void {
     if (!this.machine.is('spawning', 'running')) return;
-    // `target` (not `total`): a lost worker's users are waiting to be re-placed on the others.
-    this.dispatch.setTotal(this.dispatch.target);
-    this.sendAssignments(this.dispatch.rebalance());
-    this.options.environment.logger.info(`re-dispatched ${this.dispatch.total} users over ${this.dispatch.workers.length} workers`);
+    for (const [name, c] of this.closed) {
+      // `target` (not `total`): a lost worker's users are waiting to be re-placed on the others.
+      c.dispatch.setTotal(c.dispatch.target);
+      this.sendAssignments(name, c.dispatch.rebalance());
+      this.options.environment.logger.info(`re-dispatched ${c.dispatch.total} users over ${c.dispatch.workers.length} workers`);
+    }
+    this.repartition();
   }
 
-  /** Sends each worker its absolute per-class counts, only when they changed. */
-  private sendAssignments(assignment: Assignment): void {
+  /** Sends each worker its absolute per-class counts of a scenario, only when they changed. */
+  private sendAssignments(scenario: string, assignment: Assignment): void {
     for (const w of this.workers.values()) {
       if (w.missing || !w.link) continue;
       const classes = assignment[w.id] ?? {};
-      if (sameCounts(classes, w.sent)) continue;
+      if (sameCounts(classes, w.sent.get(scenario) ?? {})) continue;
       const host = this.options.environment.host;
-      w.link.send({ type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, ...(host !== undefined ? { host } : {}) });
-      w.sent = { ...classes };
+      w.link.send({
+        type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout,
+        ...(scenario !== DEFAULT_SCENARIO ? { scenario } : {}), ...(host !== undefined ? { host } : {}),
+      });
+      w.sent.set(scenario, { ...classes });
     }
   }
 
@@ -363,12 +540,11 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const { environment } = this.options;
     this.machine.to('stopping');
     environment.events.testStopping.fire({ environment });
-    clearInterval(this.rampTimer);
-    clearTimeout(this.runTimer);
-    this.ramp = undefined;
+    this.timers.clearTimeout(this.runTimer);
     const epoch = this.options.stats.epoch;
-    this.dispatch.setTotal(0);
-    for (const w of this.workers.values()) w.sent = {};
+    for (const c of this.closed.values()) c.stop();
+    for (const p of this.partitioned.values()) p.over = true;
+    for (const w of this.workers.values()) w.sent = new Map();
     // Only the workers told to stop are waited for: one that joins now has no users to stop.
     const told = new Set([...this.workers.values()].filter((w) => w.link !== undefined).map((w) => w.id));
     this.broadcast({ type: 'stop', epoch });
@@ -383,7 +559,6 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const late = pending();
     if (late.length > 0) environment.logger.warning(`${late.length} workers did not confirm the stop in time; their last reports are used`);
     this.options.stats.recordHistory(0);
-    this.target = 0;
     this.machine.to('stopped');
     environment.events.testStop.fire({ environment });
     this.stopped.resolve();
@@ -406,9 +581,15 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   /** Stops the master's own timers (tests, and the end of a run). */
   close(): void {
     clearInterval(this.tickTimer);
-    clearInterval(this.rampTimer);
-    clearTimeout(this.runTimer);
+    this.timers.clearTimeout(this.runTimer);
+    for (const c of this.closed.values()) c.stop();
   }
+}
+
+function countOf(classes: Readonly<Record<string, number>>): number {
+  let n = 0;
+  for (const v of Object.values(classes)) n += v;
+  return n;
 }
 
 function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {

@@ -4,7 +4,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import { unpackHistogram, unpackSeconds } from './wire-snapshot.ts';
 
 /** Bumped whenever a message changes shape; the handshake refuses a different version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();
@@ -95,11 +95,18 @@ const snapshot = z.strictObject({
 });
 
 const classCounts = z.record(name, count);
+const scenarioName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/);
+/** A checked scenario config as the master parsed it: plain data, bounded; the worker hosts it with the same executors. */
+const scenarioConfig = z.record(z.string().max(64), z.unknown()).refine((c) => typeof c.name === 'string' && typeof c.executor === 'string' && JSON.stringify(c).length < 100_000, 'expected a scenario config with a name and an executor');
+const segment = z.strictObject({ index: count, count: count.min(1), fromItem: count.optional(), untilItem: count.optional() });
 const custom = z.strictObject({ type: z.literal('custom'), name, data: z.unknown() });
 
 /** Master → worker. */
 export const masterMessage = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative() }),
+  // A closed-model scenario's users on this worker, as absolute per-class counts (`scenario` absent: the default one).
+  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), scenario: scenarioName.optional() }),
+  // An open-model or iteration-count scenario: this worker runs `segment` of it (again, on a re-partition).
+  z.strictObject({ type: z.literal('scenario'), seq: count, epoch: count, config: scenarioConfig, segment, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), elapsedMs: finite.nonnegative() }),
   // `cut`: requests still in flight are cut at once (a second Ctrl+C on the master).
   z.strictObject({ type: z.literal('stop'), epoch: count, cut: z.boolean().optional() }),
   z.strictObject({ type: z.literal('quit') }),
@@ -121,6 +128,8 @@ export const workerMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stats'), seq: count, epoch: count, final: z.boolean(), userCount: count, classes: classCounts, snapshot }),
   z.strictObject({ type: z.literal('spawned'), seq: count, userCount: count }),
   z.strictObject({ type: z.literal('stopped'), epoch: count }),
+  // The worker's share of a partitioned scenario is done.
+  z.strictObject({ type: z.literal('ended'), epoch: count, scenario: scenarioName }),
   custom,
 ]);
 

@@ -5,7 +5,7 @@ import type { Events } from '../core/events.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import { InFlight } from '../core/in-flight.ts';
 import type { TaskPlan } from '../core/task-plan.ts';
-import { runUser, type UserOutcome } from '../core/user-loop.ts';
+import { runIterations, runUser, type IterationFeed, type UserOutcome } from '../core/user-loop.ts';
 import type { User, UserClass } from '../core/user.ts';
 
 /**
@@ -27,6 +27,11 @@ export interface UserPoolOptions {
   now: () => number;
   onStopTest: (error: StopTest) => void;
   timers?: Timers;
+  /**
+   * Users of an executor that hands out iterations (the open model, iteration counts) run one task per
+   * iteration from their feed; `index` numbers the pool's users from 0 in spawn order. Absent: users loop.
+   */
+  feed?: (index: number) => IterationFeed;
 }
 
 /** How a stop unfolds: running tasks go on for `stopTimeoutMs`, then requests in flight get `drainMs`, then are cut. */
@@ -79,7 +84,9 @@ export class UserPool {
   private readonly retiring = new Set<UserHandle>();
   private readonly selfEnded = new Map<string, SelfEnded>();
   private nextId = 1;
+  private spawned = 0;
   private alive = 0;
+  private emptyWaiters: (() => void)[] = [];
   private readonly options: UserPoolOptions;
   private readonly events: Events;
   private readonly timers: Timers;
@@ -155,13 +162,9 @@ export class UserPool {
   }
 
   private async drive(handle: UserHandle, user: User): Promise<void> {
-    const outcome = await runUser(user, {
-      softSignal: handle.soft.signal,
-      events: this.events,
-      plan: this.options.plan,
-      now: this.options.now,
-      onStopTest: this.options.onStopTest,
-    });
+    const control = { softSignal: handle.soft.signal, events: this.events, plan: this.options.plan, now: this.options.now, onStopTest: this.options.onStopTest };
+    const feed = this.options.feed?.(this.spawned++);
+    const outcome = await (feed !== undefined ? runIterations(user, control, feed) : runUser(user, control));
     const endedByItself = outcome.reason !== 'stopped' && !handle.soft.signal.aborted;
     this.forget(handle);
     if (endedByItself) this.noteSelfEnded(handle.className, outcome);
@@ -170,6 +173,13 @@ export class UserPool {
     } catch (error) {
       this.options.environment.logger.debug(`closing user ${user.id}: ${String(error)}`);
     }
+    if (this.alive === 0 && this.retiring.size === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once no user is left (every one ended by itself or was retired), at once when none is. */
+  whenEmpty(): Promise<void> {
+    if (this.alive === 0 && this.retiring.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /** Counts a user that ended by itself, and warns once when no user of its class is left. */
@@ -270,6 +280,7 @@ export class UserPool {
     this.selfEnded.clear();
     this.alive = 0;
     this.cutting = undefined;
+    for (const wake of this.emptyWaiters.splice(0)) wake();
     return { cut: cutCount, abandoned };
   }
 

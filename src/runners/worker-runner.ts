@@ -1,6 +1,7 @@
 // A worker: runs the users the master assigns, reports cumulative stats, and stops load when the master is gone.
 import type { Clock } from '../core/clock.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, systemTimers, type Timers } from '../core/clock.ts';
+import type { ScenarioCommon, Segment } from '../core/executor.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import { MessageListeners, type MessageListener, type RunnerControl } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
@@ -11,7 +12,10 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { describeStopWait, UserPool, type StopPlan } from './user-pool.ts';
+import { parseScenario } from './executors/index.ts';
+import { DEFAULT_SCENARIO } from './local-runner.ts';
+import { ScenarioSet } from './scenario-set.ts';
+import { describeStopWait, type StopPlan } from './user-pool.ts';
 import { packSnapshot } from './wire-snapshot.ts';
 
 /** Where a worker's messages go: the current connection to the master, if any. */
@@ -38,6 +42,8 @@ export interface WorkerRunnerOptions {
   stats: RequestStats;
   timing?: Partial<WorkerTiming>;
   clock?: Clock;
+  timers?: Timers;
+  equalWeights?: boolean;
 }
 
 /**
@@ -49,7 +55,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   private readonly timing: WorkerTiming;
   private readonly clock: Clock;
   private readonly machine = new RunnerStateMachine();
-  private readonly pool: UserPool;
+  private readonly scenarios: ScenarioSet;
   private link: MasterLink | undefined;
   private seq = 0;
   private epoch = 0;
@@ -68,15 +74,22 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     this.timing = { ...defaultWorkerTiming, ...options.timing };
     this.clock = options.clock ?? systemClock;
     this.lastHeard = this.clock.now();
-    this.pool = new UserPool({
+    const { logger } = options.environment;
+    this.scenarios = new ScenarioSet({
       environment: options.environment,
       classes: options.userClasses,
       plan: options.plan,
-      now: () => this.clock.now(),
+      clock: this.clock,
+      timers: options.timers ?? systemTimers,
+      equalWeights: options.equalWeights ?? false,
       onStopTest: (error: StopTest) => {
-        options.environment.logger.warning(`StopTest on this worker: ${error.message}; stopping its users (the master decides about the run)`);
+        logger.warning(`StopTest on this worker: ${error.message}; stopping its users (the master decides about the run)`);
         void this.stopUsers();
       },
+      onWait: (wait) => logger.info(describeStopWait(wait, 'signal this worker again to cut them now')),
+      runner: this,
+      onRampComplete: () => undefined,
+      onScenarioEnded: (name) => this.send({ type: 'ended', epoch: this.epoch, scenario: name }),
     });
     let resolve!: () => void;
     this.finished = { promise: new Promise<void>((r) => (resolve = r)), resolve };
@@ -95,6 +108,10 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     this.start();
   }
 
+  startScenarios(): void {
+    this.start();
+  }
+
   stop(): Promise<void> {
     return this.stopUsers();
   }
@@ -104,11 +121,11 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   }
 
   userClassCounts(): Record<string, number> {
-    return this.pool.counts();
+    return this.scenarios.counts();
   }
 
   snapshot(): StatsSnapshot {
-    return this.options.stats.snapshot(this.pool.count);
+    return this.options.stats.snapshot(this.scenarios.userCount);
   }
 
   resetStats(): void {
@@ -133,7 +150,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   }
 
   get userCount(): number {
-    return this.pool.count;
+    return this.scenarios.userCount;
   }
 
   /** Resolves once the master said `quit` and the final report was acknowledged (or timed out). */
@@ -159,10 +176,11 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
       case 'heartbeat':
         return;
       case 'spawn':
+      case 'scenario':
         this.spawn(message);
         return;
       case 'stop':
-        if (message.cut === true) this.pool.cutNow();
+        if (message.cut === true) this.scenarios.cutNow();
         void this.stopUsers().then(() => this.send({ type: 'stopped', epoch: this.epoch }));
         return;
       case 'reset':
@@ -187,7 +205,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     this.link?.send(message);
   }
 
-  private spawn(message: Extract<MasterMessage, { type: 'spawn' }>): void {
+  private spawn(message: Extract<MasterMessage, { type: 'spawn' | 'scenario' }>): void {
     if (this.stopping) {
       // Users started now would escape the stop under way: apply the assignment once it is done.
       const later = message;
@@ -201,14 +219,40 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     if (message.host !== undefined) this.options.environment.host = message.host;
     this.stopTimeoutMs = message.stopTimeout * 1000;
     this.drainMs = message.drainTimeout * 1000;
-    this.assigned = { ...message.classes };
+    this.scenarios.drainMs = this.drainMs;
     const { environment } = this.options;
-    if (this.machine.is('ready', 'stopped')) environment.events.testStart.fire({ environment });
+    if (this.machine.is('ready', 'stopped')) {
+      this.scenarios.clear();
+      environment.events.testStart.fire({ environment });
+    }
     if (this.machine.is('ready', 'stopped', 'running')) this.machine.to('spawning');
-    this.pool.reconcile(message.classes, this.stopPlan());
-    this.pool.rampComplete();
+    if (message.type === 'spawn') this.applyCounts(message.scenario ?? DEFAULT_SCENARIO, message.classes);
+    else this.applySegment(message.config as unknown as ScenarioCommon, message.segment, message.elapsedMs);
+    this.assigned = this.scenarios.counts();
     this.machine.to('running');
-    this.send({ type: 'spawned', seq: message.seq, userCount: this.pool.count });
+    if (message.type === 'spawn') this.send({ type: 'spawned', seq: message.seq, userCount: this.scenarios.userCount });
+  }
+
+  /** A closed-model scenario: the master's absolute per-class counts for this worker. */
+  private applyCounts(name: string, classes: Record<string, number>): void {
+    let run = this.scenarios.get(name);
+    if (run === undefined) {
+      const config = parseScenario(name, { executor: 'users', users: 0, gracefulStop: this.stopTimeoutMs / 1000 }, 'the master', { stopTimeoutMs: this.stopTimeoutMs });
+      run = this.scenarios.add(config, { index: 0, count: 1 }, { dispatched: true });
+    }
+    run.setClassCounts(classes);
+  }
+
+  /** An open-model or iteration-count scenario: this worker's segment of it, started or re-partitioned. */
+  private applySegment(config: ScenarioCommon, segment: Segment, elapsedMs: number): void {
+    const run = this.scenarios.get(config.name);
+    if (run !== undefined) {
+      void run.replan({ segment });
+      return;
+    }
+    // The master started the scenario `elapsedMs` ago (its start time included): line this worker's schedule up with it.
+    const startIn = Math.max(0, config.startTimeMs - elapsedMs);
+    this.scenarios.add({ ...config, startTimeMs: startIn }, segment, { originShiftMs: Math.max(0, elapsedMs - config.startTimeMs) });
   }
 
   /** Stops every user (soft, then hard after the stop timeout); in-flight requests finish and are counted. */
@@ -216,7 +260,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     if (this.stopping) return this.stopping;
     if (!this.machine.is('spawning', 'running')) return Promise.resolve();
     this.machine.to('stopping');
-    this.stopping = this.pool.stopAll(this.stopPlan()).then(({ cut, abandoned }) => {
+    this.stopping = this.scenarios.stopAll(this.stopPlan()).then(({ cut, abandoned }) => {
       const { logger } = this.options.environment;
       if (cut > 0) logger.warning(`${cut} requests still in flight were cut and recorded as failed: cancelled at stop`);
       if (abandoned > 0) logger.warning(`${abandoned} users were still busy in their own code after the stop (it ignores user.signal); left behind`);
@@ -232,7 +276,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
 
   /** Ends the waits of a stop under way: requests in flight are cut now (a second signal to this worker). */
   cutInFlight(): void {
-    this.pool.cutNow();
+    this.scenarios.cutNow();
   }
 
   private stopPlan(): StopPlan {
@@ -242,14 +286,14 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
 
   private report(final: boolean): number {
     this.seq++;
-    const snapshot = packSnapshot(this.options.stats.snapshot(this.pool.count, { history: false }));
-    this.send({ type: 'stats', seq: this.seq, epoch: this.epoch, final, userCount: this.pool.count, classes: this.pool.counts(), snapshot });
+    const snapshot = packSnapshot(this.options.stats.snapshot(this.scenarios.userCount, { history: false }));
+    this.send({ type: 'stats', seq: this.seq, epoch: this.epoch, final, userCount: this.scenarios.userCount, classes: this.scenarios.counts(), snapshot });
     return this.seq;
   }
 
   private beat(): void {
     const silentFor = this.clock.now() - this.lastHeard;
-    if (silentFor > this.timing.masterTimeoutMs && this.pool.count > 0) {
+    if (silentFor > this.timing.masterTimeoutMs && this.scenarios.userCount > 0) {
       this.options.environment.logger.warning(`no word from the master for ${Math.round(silentFor / 1000)} s: stopping this worker's users`);
       void this.stopUsers();
     }
@@ -257,7 +301,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     this.send({
       type: 'heartbeat',
       state: this.machine.state,
-      userCount: this.pool.count,
+      userCount: this.scenarios.userCount,
       cpu: (usage.user + usage.system) / 1000,
       memory: process.memoryUsage.rss(),
     });
