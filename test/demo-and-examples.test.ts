@@ -32,6 +32,16 @@ describe('the demo and the examples', { concurrency: 2 }, () => {
     assert.match(report, /\/items\/\[id\]/);
   });
 
+  it('examples/scenarios.ts runs its three scenarios against the demo target, each to its exact count', async () => {
+    const result = await runCli(['demo', '-f', path.join(repoRoot, 'examples', 'scenarios.ts'), '--only-summary'], { timeoutMs: 90_000 });
+    assert.equal(result.code, 0, result.stderr);
+    // warmup: 50 shared iterations; steady: 20/s for 20 s; spike: 0 → 50/s over 5 s, 50/s for 5 s, → 0 over 5 s (125 + 250 + 125).
+    for (const [name, count] of [['warmup', 50], ['steady', 400], ['spike', 500]] as const) {
+      assert.match(result.stdout, new RegExp(`^${name}\\s+\\S+\\s+${count}\\s+0\\s+0\\s+0\\s`, 'm'), `${name} ran ${count} iterations, none dropped:\n${result.stdout}`);
+    }
+    assert.match(result.stdout, /GET\s+\/items \[steady\]/);
+  });
+
   for (const example of ['taskset.ts', 'load-shape.ts', 'tagged.ts']) {
     it(`examples/${example} runs against the demo target`, async () => {
       const json = path.join(dir, example);

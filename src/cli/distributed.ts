@@ -15,7 +15,7 @@ import { connectWithRetry, TransportAuthError, TransportServer, type PeerConnect
 import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
-import { createEnvironment, createRequestStats, driveHeadless, type Drive, type HeadlessRun } from './run-headless.ts';
+import { createEnvironment, createRequestStats, driveHeadless, startLoad, type Drive, type HeadlessRun } from './run-headless.ts';
 import type { Selection } from './prepare.ts';
 import { cicadaVersion } from './version.ts';
 
@@ -29,7 +29,6 @@ function helloMeta(loaded: LoadedCicadafiles): Record<string, unknown> {
 /** Runs the master (headless, or driven by the web UI) until it is done; returns the exit code. */
 export async function runMaster(run: HeadlessRun, env: Record<string, string | undefined>, drive: Drive = driveHeadless): Promise<number> {
   const { options, loaded, selection, logger } = run;
-  if (loaded.shapeClass) throw new UsageError('a LoadShape cannot drive a distributed run yet', 'run it in one process (without --master/--processes)');
   const auth = await loadClusterAuth(options, env);
   checkMasterBind(options, auth, (m) => logger.warning(m));
   const environment = createEnvironment(options, logger);
@@ -41,6 +40,7 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
     stopTimeout: options.stopTimeout,
     drainTimeout: options.drainTimeout,
     equalWeights: options.equalWeights,
+    shape: loaded.shapeClass ? new loaded.shapeClass() : undefined,
     // Past the stop timeout and the drain, workers need their last report interval (and a margin) to confirm.
     timing: { heartbeatIntervalMs: options.heartbeatInterval * 1000, heartbeatLiveness: options.heartbeatLiveness, stopWaitMs: options.heartbeatInterval * 1000 + 3000 },
   });
@@ -113,10 +113,7 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
         if (!ok) {
           logger.warning(`only ${runner.readyWorkers} of ${options.expectWorkers} workers connected within ${options.expectWorkersMaxWait} s; starting anyway`);
         }
-        const users = options.users ?? 1;
-        const spawnRate = options.spawnRate ?? 1;
-        logger.info(`starting ${users} users at ${spawnRate}/s over ${runner.readyWorkers} workers`);
-        runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
+        startLoad(run, runner, loaded.shapeClass !== undefined, ` over ${runner.readyWorkers} workers`);
       },
       beforeReport: async () => {
         await runner.quit();

@@ -20,6 +20,8 @@ export interface LoadedCicadafiles {
   shapeClass: LoadShapeClass | undefined;
   /** Hex SHA-256 of the files' compiled code (the master compares it with its workers'). */
   contentHash: string;
+  /** `export const scenarios = { name: {...} }` of the files, merged (raw: checked by the executors' readers). */
+  scenarios: Record<string, unknown>;
 }
 
 /** Expands `-f` values (files, comma lists, folders) into cicadafile paths. */
@@ -207,6 +209,8 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
   const userClasses = new Map<string, UserClass>();
   const origin = new Map<string, string>();
   const shapes: { cls: LoadShapeClass; file: string }[] = [];
+  const scenarios: Record<string, unknown> = {};
+  const scenarioOrigin = new Map<string, string>();
   const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   try {
@@ -221,6 +225,18 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
         const where = sourceLine(error, file, cwd) ?? (path.relative(cwd, file) || file);
         const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
         throw new CicadafileError(`${where}: threw while loading: ${what}`, 'fix the error at the top level of the file', error);
+      }
+      if (mod.scenarios !== undefined) {
+        const exported = mod.scenarios;
+        const name = path.relative(cwd, file) || file;
+        if (typeof exported !== 'object' || exported === null || Array.isArray(exported)) {
+          throw new CicadafileError(`${name}: \`export const scenarios\` must be an object of named scenarios`, "e.g. export const scenarios = { browse: { executor: 'constant-arrival-rate', rate: 50, duration: '1m' } }");
+        }
+        for (const [key, definition] of Object.entries(exported)) {
+          if (Object.hasOwn(scenarios, key)) throw new CicadafileError(`two scenarios are named '${key}' (${scenarioOrigin.get(key) ?? '?'} and ${name})`, 'give each scenario its own name');
+          scenarios[key] = definition;
+          scenarioOrigin.set(key, name);
+        }
       }
       for (const value of Object.values(mod)) {
         if (isUserClass(value) && !isAbstractUserClass(value)) {
@@ -247,5 +263,5 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
       'export a class that extends User or HttpUser, e.g. `export class Shopper extends HttpUser { … }` (classes with `static abstract = true` are skipped)',
     );
   }
-  return { files, userClasses, shapeClass: shapes[0]?.cls, contentHash: hash.digest('hex') };
+  return { files, userClasses, shapeClass: shapes[0]?.cls, contentHash: hash.digest('hex'), scenarios };
 }

@@ -10,6 +10,7 @@ import { loadCicadafiles } from './load-cicadafile.ts';
 import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
+import { buildScenarios, configScenarios } from './scenarios.ts';
 import { driveHeadless, runLocal } from './run-headless.ts';
 import { driveWeb } from './run-web.ts';
 import { hashPasswordCommand } from './hash-password.ts';
@@ -47,7 +48,7 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
     const clusterOnly = unavailableFlags(options, sources, ['masterBindHost', 'masterBindPort', 'expectWorkers', 'expectWorkersMaxWait', 'masterHost', 'masterPort', 'heartbeatLiveness']);
     if (clusterOnly.length > 0) logger.warning(`${clusterOnly.join(', ')} ${clusterOnly.length > 1 ? 'have' : 'has'} no effect without --master or --processes`);
   }
-  if (loaded.shapeClass && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
+  if (loaded.shapeClass && Object.keys(loaded.scenarios).length === 0 && options.arrivalRate === undefined && options.iterations === undefined && (sources.users === 'cli' || sources.spawnRate === 'cli')) {
     logger.warning(`-u/-r are ignored: the LoadShape ${loaded.shapeClass.name} sets the user count and spawn rate`);
   }
   // A master's workers may bring their own -H, and the web UI's start form can give one; everyone else needs a host now.
@@ -55,7 +56,12 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
     checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
   }
   const drive = options.headless ? driveHeadless : driveWeb;
-  const headless = { options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout };
+  const scenarios = buildScenarios({ options, sources, loaded, selection, toml: await configScenarios(options, process.cwd()) }, logger);
+  const shortcut = options.arrivalRate !== undefined || options.iterations !== undefined;
+  const headless = {
+    options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout, scenarios,
+    scenarioRunTime: shortcut ? undefined : options.runTime,
+  };
   if (options.processes !== undefined) return runProcesses(headless, process.env, drive);
   if (options.master) return runMaster(headless, process.env, drive);
   return runLocal(headless, drive);

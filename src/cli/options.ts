@@ -15,6 +15,14 @@ export interface CicadaOptions {
   users?: number;
   spawnRate?: number;
   runTime?: number;
+  /** `--arrival-rate`: iterations per second of one constant-arrival-rate scenario (with -t). */
+  arrivalRate?: number;
+  maxUsers?: number;
+  preAllocatedUsers?: number;
+  /** `-i/--iterations`: iterations in all, shared by -u users. */
+  iterations?: number;
+  /** `--scenario`: run only these scenarios. */
+  scenario: string[];
   list: boolean;
   headless: boolean;
   autostart: boolean;
@@ -99,7 +107,7 @@ export function defaultOptions(): CicadaOptions {
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0, drainTimeout: 5,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
-    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60,
+    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [],
   };
 }
 
@@ -167,6 +175,11 @@ const specs: SpecTable = {
   users: value('-u, --users <count>', G.common, 'peak number of concurrent users', (t, f) => parsePositiveInt(t, f, { min: 0 })),
   spawnRate: value('-r, --spawn-rate <rate>', G.common, 'users started per second (may be fractional, > 0)', parseRate),
   runTime: value('-t, --run-time <time>', G.common, 'stop after this long: 90, 30s, 5m, 1h30m (default: run until stopped)', positiveSpan),
+  arrivalRate: value('--arrival-rate <rate>', G.common, 'open model: start this many iterations per second for -t, however slow the target gets (one constant-arrival-rate scenario)', parseRate),
+  maxUsers: value('--max-users <count>', G.common, 'with --arrival-rate: the most users the pool may grow to (default: 10 × the rate); when all are busy, iterations are dropped and counted', (t, f) => parsePositiveInt(t, f, { min: 1 })),
+  preAllocatedUsers: value('--pre-allocated-users <count>', G.common, 'with --arrival-rate: users started before the first iteration (default: the rate, at most --max-users)', (t, f) => parsePositiveInt(t, f, { min: 0 })),
+  iterations: value('-i, --iterations <count>', G.common, 'run exactly this many iterations (tasks) in all, shared by -u users, then stop (-t caps the time)', (t, f) => parsePositiveInt(t, f, { min: 1 })),
+  scenario: list('--scenario <name...>', G.common, 'run only these of the scenarios the cicadafile or config defines (repeatable)'),
   list: flag('-l, --list', G.common, 'list the user classes and exit'),
   requestTimeout: value('--request-timeout <time>', G.common, 'timeout of one request, in seconds or h/m/s units (default: 60)', positiveSpan),
   webHost: value('--web-host <host>', G.web, 'interface the web UI binds to (default: 127.0.0.1); any other needs --web-users or --web-oidc-issuer (or --insecure)', text),
@@ -402,7 +415,8 @@ async function loadConfig(cli: Map<keyof CicadaOptions, RawValue>, env: Record<s
   if ('config' in config.values) {
     throw new UsageError(`${config.display}: a config file cannot name another config file (key 'config')`, 'remove the key; use --config on the command line');
   }
-  checkConfigKeys(config, keys.filter((k) => k !== 'config').map((k) => specs[k].long));
+  // `[scenarios.NAME]` tables are scenario definitions, read by the run (cli/scenarios.ts), not options.
+  checkConfigKeys(config, [...keys.filter((k) => k !== 'config').map((k) => specs[k].long), 'scenarios']);
   return config;
 }
 

@@ -27,6 +27,9 @@ import { attachLiveErrors } from './live-errors.ts';
 import { handleStopSignals } from './signals.ts';
 import { taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
+import type { ScenarioCommon } from '../core/executor.ts';
+import { executorOf } from '../runners/executors/index.ts';
+import { scenarioMeta } from './scenarios.ts';
 
 /** How often the live view prints (Locust's console interval). */
 const LIVE_INTERVAL_MS = 2000;
@@ -38,6 +41,27 @@ export interface HeadlessRun {
   logger: Logger;
   /** Where the run's text output goes (stderr when --json owns stdout). */
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** The scenarios to run (cli/scenarios.ts); absent: Locust's model (-u/-r/-t, or the LoadShape). */
+  scenarios?: ScenarioCommon[] | undefined;
+  /** Caps a scenario run at -t when the scenarios come from definitions (the shortcuts take -t as their own duration). */
+  scenarioRunTime?: number | undefined;
+}
+
+/** Starts what the run is made of: its scenarios, else the LoadShape, else -u users at -r per second. */
+export function startLoad(run: HeadlessRun, runner: RunnerControl<StatsSnapshot>, hasShape: boolean, where = ''): void {
+  const { options, logger } = run;
+  if (run.scenarios !== undefined) {
+    for (const s of run.scenarios) logger.info(`scenario ${s.name}: ${executorOf(s).describe(s)}${s.startTimeMs > 0 ? `, from ${s.startTimeMs / 1000} s` : ''}${where}`);
+    runner.startScenarios(run.scenarios, run.scenarioRunTime);
+  } else if (hasShape) {
+    logger.info(`starting the LoadShape${where}`);
+    runner.startShape(options.runTime);
+  } else {
+    const users = options.users ?? 1;
+    const spawnRate = options.spawnRate ?? 1;
+    logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}${where}`);
+    runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
+  }
 }
 
 /** Expands Locust's `{u}`, `{r}`, `{t}` placeholders in report file names. */
@@ -127,15 +151,7 @@ export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): 
       runner,
       environment,
       begin: () => {
-        if (shape) {
-          logger.info(`starting LoadShape ${shape.constructor.name}`);
-          runner.startShape(options.runTime);
-        } else {
-          const users = options.users ?? 1;
-          const spawnRate = options.spawnRate ?? 1;
-          logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}`);
-          runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
-        }
+        startLoad(run, runner, shape !== undefined);
         return Promise.resolve();
       },
       currentPercentiles: () => Object.fromEntries(stats.currentEntryPercentiles().map((e) => [entryKey(e.method, e.name), e.percentiles])),
@@ -158,6 +174,7 @@ export function reportContext(run: HeadlessRun, startTime = Date.now()): ReportC
     startTime,
     cicadaVersion,
     taskRatios: taskRatios(selection.classes, selection.plan, options.equalWeights),
+    ...(run.scenarios !== undefined ? { scenarios: scenarioMeta(run.scenarios) } : {}),
   };
 }
 

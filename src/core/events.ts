@@ -21,6 +21,8 @@ export interface RequestEvent {
   response?: unknown;
   /** Free-form context, merged from the user's `context()`. */
   context?: Record<string, unknown>;
+  /** The scenario of the user that made it (`user.scenario`); a custom protocol passes it on too. */
+  scenario?: string;
 }
 
 export interface UserErrorEvent {

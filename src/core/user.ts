@@ -14,6 +14,8 @@ export interface UserContext {
   readonly inFlight?: InFlight;
   /** A process-unique user number, from 1. */
   readonly id: number;
+  /** The scenario the user runs in (default: `default`). */
+  readonly scenario?: string;
 }
 
 /**
@@ -47,11 +49,14 @@ export abstract class User {
   /** Aborts when the run stops; pass it to your own async work so it stops too. */
   readonly signal: AbortSignal;
   readonly id: number;
+  /** The scenario this user runs in; a custom protocol puts it on its request events (`scenario: this.scenario`). */
+  readonly scenario: string;
 
   constructor(context: UserContext) {
     this.environment = context.environment;
     this.signal = context.signal;
     this.id = context.id;
+    this.scenario = context.scenario ?? 'default';
   }
 
   /** Called once when the user starts, before its first task. */

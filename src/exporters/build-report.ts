@@ -1,6 +1,6 @@
 // Builds the exporters' ReportData from a runner snapshot: views derived with the stats functions.
 import type { RunnerControl } from '../core/contracts.ts';
-import type { ReportData, TaskRatios } from './report-data.ts';
+import type { ReportData, ScenarioMeta, TaskRatios } from './report-data.ts';
 import { entryView, sortEntries } from '../stats/view.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
 
@@ -10,6 +10,7 @@ export interface ReportContext {
   startTime: number;
   cicadaVersion: string;
   taskRatios?: TaskRatios;
+  scenarios?: ScenarioMeta[];
 }
 
 export function buildReportData(runner: RunnerControl<StatsSnapshot>, context: ReportContext, endTime = Date.now()): ReportData {
@@ -32,6 +33,7 @@ export function buildReportData(runner: RunnerControl<StatsSnapshot>, context: R
       userClassCounts: runner.userClassCounts(),
       ...(context.taskRatios ? { taskRatios: context.taskRatios } : {}),
       cicadaVersion: context.cicadaVersion,
+      ...(context.scenarios ? { scenarios: context.scenarios } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 // Locust-style console tables (stats, percentiles, failures, exceptions) as pure string builders.
 import pc from 'picocolors';
-import type { EntryView } from '../stats/types.ts';
+import { scenarioPercentiles } from '../stats/scenario-stats.ts';
+import { PERCENTILES_TO_REPORT, type EntryView } from '../stats/types.ts';
 import { formatAvgMs, formatMs, formatPercent, PERCENTILE_LABELS, sanitizeForTerminal, truncate } from './format.ts';
 import type { ReportData } from './report-data.ts';
 
@@ -166,6 +167,41 @@ export function exceptionsTable(data: ReportData, options: TableOptions = {}): s
     for (const tbLine of ex.traceback.split(/\r?\n/)) {
       if (tbLine.trim() !== '') lines.push(c.dim(`    ${sanitizeForTerminal(tbLine)}`));
     }
+  }
+  lines.push(sep);
+  return lines.join('\n');
+}
+
+/**
+ * The scenarios of arrival-rate and iteration-count runs: executor, iterations, dropped, interrupted,
+ * and `iteration_duration` (from each iteration's scheduled start) percentiles; '' when none ran.
+ */
+export function scenariosTable(data: ReportData, options: TableOptions = {}): string {
+  const scenarios = data.snapshot.scenarios ?? [];
+  if (scenarios.length === 0) return '';
+  const c = painter(options.color);
+  const executors = new Map((data.meta.scenarios ?? []).map((s) => [s.name, s.executor]));
+  const cols: Column[] = [
+    { width: 24, align: 'left' },
+    { width: 22, align: 'left' },
+    ...[10, 8, 9, 11].map((width): Column => ({ width, align: 'right' })),
+    ...[8, 8, 8, 8, 9].map((width): Column => ({ width, align: 'right' })),
+  ];
+  const sep = separator(cols);
+  const lines = [
+    'Scenarios (iteration_duration in ms, from each iteration\'s scheduled start; late = how late it started)',
+    c.bold(row(['Scenario', 'Executor', 'Iterations', 'Failed', 'Dropped', 'Interrupted', 'p50', 'p95', 'p99', 'max', 'late p99'], cols)),
+    sep,
+  ];
+  for (const s of [...scenarios].sort((a, b) => a.name.localeCompare(b.name))) {
+    const d = scenarioPercentiles(s.duration);
+    const late = scenarioPercentiles(s.lateness);
+    const at = (values: (number | null)[], p: number): string => formatMs(values[PERCENTILES_TO_REPORT.indexOf(p as never)] ?? null, '-');
+    const line = row([
+      truncate(sanitizeForTerminal(s.name), 24), executors.get(s.name) ?? '', String(s.iterations), String(s.failedIterations), String(s.dropped), String(s.interrupted),
+      at(d, 0.5), at(d, 0.95), at(d, 0.99), at(d, 1), at(late, 0.99),
+    ], cols);
+    lines.push(s.dropped > 0 ? c.yellow(line) : line);
   }
   lines.push(sep);
   return lines.join('\n');

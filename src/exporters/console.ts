@@ -1,6 +1,6 @@
 // Console output: the live view printed during a run, the end-of-run summary, and a small writer for them.
 import pc from 'picocolors';
-import { exceptionsTable, failuresTable, percentileTable, statsTable, type TableOptions } from './console-tables.ts';
+import { exceptionsTable, failuresTable, percentileTable, scenariosTable, statsTable, type TableOptions } from './console-tables.ts';
 import { formatDuration, formatPercent, round2, sanitizeForTerminal } from './format.ts';
 import type { LiveProgress, ReportData } from './report-data.ts';
 
@@ -31,7 +31,7 @@ export function liveView(data: ReportData, progress: LiveProgress, options: Tabl
 
 /** The end-of-run summary, as Locust prints it: stats, percentiles, then failures and exceptions if any. */
 export function finalSummary(data: ReportData, options: TableOptions = {}): string {
-  const sections = [statsTable(data, { ...options, totalRates: true }), percentileTable(data, options), failuresTable(data, options), exceptionsTable(data, options)];
+  const sections = [statsTable(data, { ...options, totalRates: true }), percentileTable(data, options), scenariosTable(data, options), failuresTable(data, options), exceptionsTable(data, options)];
   return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
 }
 

@@ -28,6 +28,16 @@ export interface ReportMeta {
   userClassCounts: Record<string, number>;
   taskRatios?: TaskRatios;
   cicadaVersion: string;
+  /** The run's scenarios, when it runs any beyond the `-u/-r` default. */
+  scenarios?: ScenarioMeta[];
+}
+
+/** What the reports say about one scenario. */
+export interface ScenarioMeta {
+  name: string;
+  executor: string;
+  /** e.g. `100 iterations per 1 s for 30 s`. */
+  description: string;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
-import { parseScenario } from './executors/index.ts';
+import { DEFAULT_SCENARIO, parseScenario } from './executors/index.ts';
 import { ScenarioSet } from './scenario-set.ts';
 import { describeStopWait, type StopPlan } from './user-pool.ts';
 
@@ -37,8 +37,7 @@ export interface LocalRunnerOptions {
   tickMs?: number;
 }
 
-/** The scenario `start()` runs: Locust's model, N users at R users/s. */
-export const DEFAULT_SCENARIO = 'default';
+export { DEFAULT_SCENARIO } from './executors/index.ts';
 
 /**
  * Drives users in this process by hosting scenarios, each run by its executor. The web UI, the CLI and
@@ -159,6 +158,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     for (const s of scenarios) for (const name of s.userClasses ?? []) this.checkClass(name);
     if (scenarios.some((s) => s.executor === 'shape') && !this.options.shape) throw new UsageError('a shape scenario needs a LoadShape in the cicadafile');
     this.begin();
+    this.options.stats.tagScenarios = scenarios.length > 1;
     for (const config of scenarios) this.scenarios.add(config, WHOLE);
     this.setRunTime(runTime);
   }
@@ -190,6 +190,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     // A run starts from clean statistics, as in Locust: a new run after a stop, and also the first one, so
     // its start time (and so its total RPS) is the run's and not the process's (the web UI may wait a long time).
     stats.reset();
+    stats.tagScenarios = false;
     if (this.machine.is('stopped')) {
       this.stopped = deferred();
       this.stopping = undefined;

@@ -13,8 +13,7 @@ import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
 import { DispatchedScenario } from './dispatched-scenario.ts';
-import { executorOf, parseScenario } from './executors/index.ts';
-import { DEFAULT_SCENARIO } from './local-runner.ts';
+import { DEFAULT_SCENARIO, executorOf, parseScenario } from './executors/index.ts';
 import { partitionFrom } from './partition.ts';
 import type { Assignment } from './worker-dispatch.ts';
 
@@ -95,6 +94,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private readonly closed = new Map<string, DispatchedScenario>();
   private readonly partitioned = new Map<string, PartitionedScenario>();
   private ramping = new Set<string>();
+  /** More than one scenario runs: requests are recorded per scenario (`name [scenario]`). */
+  private tagScenarios = false;
   private spawnSeq = 0;
   private runTimer: unknown;
   private readonly tickTimer: NodeJS.Timeout;
@@ -351,6 +352,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     if (scenarios.length === 0) throw new UsageError('no scenario to run', 'define scenarios, or give -u/-r');
     if (scenarios.some((s) => s.executor === 'shape') && !this.options.shape) throw new UsageError('a shape scenario needs a LoadShape in the cicadafile');
     this.begin();
+    this.tagScenarios = scenarios.length > 1;
     for (const config of scenarios) {
       if (executorOf(config).model === 'closed') this.addClosed(config);
       else this.addPartitioned(config);
@@ -371,6 +373,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       this.ramping.clear();
       for (const w of this.workers.values()) w.sent = new Map();
     }
+    this.tagScenarios = false;
     this.machine.to('spawning');
     this.options.environment.events.testStart.fire({ environment: this.options.environment });
   }
@@ -441,6 +444,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     w.link.send({
       type: 'scenario', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, config: { ...scenario.config }, segment,
       stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, elapsedMs: this.clock.now() - scenario.startedAt, ...(host !== undefined ? { host } : {}),
+      ...(this.tagScenarios ? { tagScenarios: true } : {}),
     });
   }
 
@@ -509,7 +513,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       const host = this.options.environment.host;
       w.link.send({
         type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout,
-        ...(scenario !== DEFAULT_SCENARIO ? { scenario } : {}), ...(host !== undefined ? { host } : {}),
+        ...(scenario !== DEFAULT_SCENARIO ? { scenario } : {}), ...(host !== undefined ? { host } : {}), ...(this.tagScenarios ? { tagScenarios: true } : {}),
       });
       w.sent.set(scenario, { ...classes });
     }

@@ -92,6 +92,7 @@ const snapshot = z.strictObject({
   history: z.array(z.unknown()).max(0),
   userCount: count,
   overflowedNames: count,
+  scenarios: z.array(z.strictObject({ name, iterations: count, failedIterations: count, dropped: count, interrupted: count, duration: histogram, lateness: histogram })).max(100).optional(),
 });
 
 const classCounts = z.record(name, count);
@@ -104,9 +105,9 @@ const custom = z.strictObject({ type: z.literal('custom'), name, data: z.unknown
 /** Master → worker. */
 export const masterMessage = z.discriminatedUnion('type', [
   // A closed-model scenario's users on this worker, as absolute per-class counts (`scenario` absent: the default one).
-  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), scenario: scenarioName.optional() }),
+  z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), scenario: scenarioName.optional(), tagScenarios: z.boolean().optional() }),
   // An open-model or iteration-count scenario: this worker runs `segment` of it (again, on a re-partition).
-  z.strictObject({ type: z.literal('scenario'), seq: count, epoch: count, config: scenarioConfig, segment, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), elapsedMs: finite.nonnegative() }),
+  z.strictObject({ type: z.literal('scenario'), seq: count, epoch: count, config: scenarioConfig, segment, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), elapsedMs: finite.nonnegative(), tagScenarios: z.boolean().optional() }),
   // `cut`: requests still in flight are cut at once (a second Ctrl+C on the master).
   z.strictObject({ type: z.literal('stop'), epoch: count, cut: z.boolean().optional() }),
   z.strictObject({ type: z.literal('quit') }),

@@ -26,6 +26,8 @@ export interface ScenarioRunOptions {
   drainMs: number;
   onWait?: StopPlan['onWait'];
   shape?: { instance: LoadShape; runner: RunnerControl };
+  /** Process-unique user numbers across the scenarios. */
+  newId?: () => number;
 }
 
 /** Where a scenario is: waiting for its start time, running its executor, in its graceful stop, or over. */
@@ -77,6 +79,8 @@ export class ScenarioRun implements ExecutorHost {
       now: () => this.clock.now(),
       onStopTest: options.onStopTest,
       timers: options.timers,
+      scenario: options.config.name,
+      ...(options.newId !== undefined ? { newId: options.newId } : {}),
       ...(model === 'open' ? { feed: () => this.openFeed() } : model === 'iterations' ? { feed: (index: number) => this.budgetFeed(index) } : {}),
     });
   }
@@ -185,7 +189,20 @@ export class ScenarioRun implements ExecutorHost {
   private async finish(): Promise<void> {
     this.phaseNow = 'ending';
     this.graceEndsAt = this.clock.now() + this.config.gracefulStopMs;
-    const result = await this.pool.stopAll({ stopTimeoutMs: this.config.gracefulStopMs, drainMs: this.options.drainMs, ...(this.options.onWait ? { onWait: this.options.onWait } : {}) });
+    const { logger } = this.options.environment;
+    const name = this.config.name;
+    const result = await this.pool.stopAll({
+      stopTimeoutMs: this.config.gracefulStopMs,
+      drainMs: this.options.drainMs,
+      // A closed-model scenario's end (a duration, a shape's null) reads like any stop; for iterations, only real waits are worth a line.
+      onWait: (wait) => {
+        if (executorOf(this.config).model === 'closed') return this.options.onWait?.(wait);
+        if (wait.inFlight === 0 && this.busy <= 0) return;
+        logger.info(wait.phase === 'tasks'
+          ? `scenario ${name} ended: its ${Math.max(this.busy, 0) || wait.users} running iterations may go on for up to ${Math.round(wait.ms / 100) / 10} s (gracefulStop)`
+          : `scenario ${name}: waiting up to ${Math.round(wait.ms / 100) / 10} s for ${wait.inFlight} requests in flight`);
+      },
+    });
     this.report(result);
     this.phaseNow = 'ended';
   }

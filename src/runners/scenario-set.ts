@@ -39,6 +39,7 @@ export class ScenarioSet {
   private readonly runs = new Map<string, ScenarioRun>();
   private readonly ramping = new Set<string>();
   drainMs = 5000;
+  private nextUserId = 1;
 
   constructor(options: ScenarioSetOptions) {
     this.options = options;
@@ -75,6 +76,7 @@ export class ScenarioSet {
       equalWeights: o.equalWeights,
       onStopTest: o.onStopTest,
       drainMs: this.drainMs,
+      newId: () => this.nextUserId++,
       ...(o.onWait ? { onWait: o.onWait } : {}),
       ...(config.executor === 'shape' && o.shape !== undefined ? { shape: { instance: o.shape, runner: o.runner } } : {}),
     });

@@ -32,6 +32,10 @@ export interface UserPoolOptions {
    * iteration from their feed; `index` numbers the pool's users from 0 in spawn order. Absent: users loop.
    */
   feed?: (index: number) => IterationFeed;
+  /** The scenario the pool's users run in (put on their request events). */
+  scenario?: string;
+  /** Numbers users process-wide when several pools (scenarios) share a process; default: per pool, from 1. */
+  newId?: () => number;
 }
 
 /** How a stop unfolds: running tasks go on for `stopTimeoutMs`, then requests in flight get `drainMs`, then are cut. */
@@ -145,10 +149,10 @@ export class UserPool {
     if (!cls) return;
     const soft = new AbortController();
     const hard = new AbortController();
-    const id = this.nextId++;
+    const id = this.options.newId?.() ?? this.nextId++;
     let user: User | undefined;
     try {
-      user = new cls({ environment: this.options.environment, signal: hard.signal, inFlight: this.inFlight, id });
+      user = new cls({ environment: this.options.environment, signal: hard.signal, inFlight: this.inFlight, id, ...(this.options.scenario !== undefined ? { scenario: this.options.scenario } : {}) });
     } catch (error) {
       this.events.userError.fire({ user: {}, error: toError(error), task: `${className} constructor` });
       return;

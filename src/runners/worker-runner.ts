@@ -12,8 +12,7 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { parseScenario } from './executors/index.ts';
-import { DEFAULT_SCENARIO } from './local-runner.ts';
+import { DEFAULT_SCENARIO, parseScenario } from './executors/index.ts';
 import { ScenarioSet } from './scenario-set.ts';
 import { describeStopWait, type StopPlan } from './user-pool.ts';
 import { packSnapshot } from './wire-snapshot.ts';
@@ -220,6 +219,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     this.stopTimeoutMs = message.stopTimeout * 1000;
     this.drainMs = message.drainTimeout * 1000;
     this.scenarios.drainMs = this.drainMs;
+    this.options.stats.tagScenarios = message.tagScenarios === true;
     const { environment } = this.options;
     if (this.machine.is('ready', 'stopped')) {
       this.scenarios.clear();

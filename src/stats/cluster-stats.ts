@@ -3,6 +3,7 @@ import { StatsEntry } from './entry.ts';
 import { checkHistogramData } from './histogram.ts';
 import { HistoryBuffer } from './history.ts';
 import { mergeErrors, mergeExceptions } from './merge.ts';
+import { mergeScenarios } from './scenario-stats.ts';
 import { currentRate } from './rate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type HistoryPoint, type StatsSnapshot } from './types.ts';
 import { sortEntries } from './view.ts';
@@ -127,6 +128,7 @@ export class ClusterStats {
       total: this.total.toSnapshot(),
       errors: mergeErrors(reports.map((s) => s.errors)),
       exceptions: mergeExceptions(reports.map((s) => s.exceptions)),
+      scenarios: mergeScenarios(reports.map((s) => s.scenarios ?? [])),
       history: this.history.toArray(),
       userCount,
       overflowedNames: reports.reduce((n, s) => n + s.overflowedNames, 0),

@@ -6,6 +6,7 @@ import { HistoryBuffer, type HistoryLimits } from './history.ts';
 import { currentRate } from './rate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type HistoryPoint, type StatsSnapshot } from './types.ts';
 import { HistogramWindow } from './window.ts';
+import { ScenarioStats } from './scenario-stats.ts';
 
 /** Name of the entry that requests with names beyond the cap are grouped into (per method). */
 export const OTHER_NAME = '(other)';
@@ -62,6 +63,7 @@ export class RequestStats {
   private overflowed = 0;
   readonly total = new StatsEntry(AGGREGATED_METHOD, AGGREGATED_NAME);
   private readonly errors: ErrorTable;
+  private readonly scenarios = new ScenarioStats();
   private readonly exceptions: ExceptionTable;
   private readonly history: HistoryBuffer;
   private readonly totalWindow = new HistogramWindow();
@@ -79,6 +81,12 @@ export class RequestStats {
     this.history = new HistoryBuffer(options.history);
     this.started = this.now() / 1000;
   }
+
+  /**
+   * With more than one scenario, requests are recorded per scenario as `name [scenario]` (Locust's CSV
+   * columns stay as they are); the runner sets it when a run starts.
+   */
+  tagScenarios = false;
 
   /** Epoch seconds statistics started (or were last reset). */
   get startTime(): number {
@@ -123,15 +131,18 @@ export class RequestStats {
       // The request's own end time (start + duration) instead of a clock read per request.
       const end = r.startTime + r.responseTime;
       const at = end > 0 ? end : this.now();
-      this.log(r.requestType, r.name, r.responseTime, r.responseLength, at);
-      if (r.error) this.logError(r.requestType, r.name, r.error.message, at);
+      const name = this.tagScenarios && r.scenario !== undefined ? `${r.name} [${r.scenario}]` : r.name;
+      this.log(r.requestType, name, r.responseTime, r.responseLength, at);
+      if (r.error) this.logError(r.requestType, name, r.error.message, at);
     });
     const offUserError = events.userError.addListener((e) => {
       this.logException(e.error.message, e.error.stack ?? `${e.error.name}: ${e.error.message}`);
     });
+    const offIteration = events.iteration.addListener((e) => this.scenarios.record(e));
     return () => {
       offRequest();
       offUserError();
+      offIteration();
     };
   }
 
@@ -187,6 +198,7 @@ export class RequestStats {
       history: options.history === false ? [] : this.history.toArray(),
       userCount,
       overflowedNames: this.overflowed,
+      scenarios: this.scenarios.snapshot(),
     };
   }
 
@@ -194,6 +206,7 @@ export class RequestStats {
   reset(): void {
     this.entries.clear();
     this.entryWindows.clear();
+    this.scenarios.reset();
     this.distinctNames = 0;
     this.overflowed = 0;
     this.total.reset();

@@ -65,6 +65,23 @@ export interface HistoryPoint {
   totalFailures: number;
 }
 
+/** One scenario's iterations, cumulative since the last reset (plain data: sent to the master, merged there). */
+export interface ScenarioSnapshot {
+  name: string;
+  /** Iterations that ran to their end (a failed request inside still counts; see `failedIterations`). */
+  iterations: number;
+  /** Iterations whose task threw an error of the script. */
+  failedIterations: number;
+  /** Iterations the open model could not start: no user free and the pool at `maxUsers`. */
+  dropped: number;
+  /** Iterations still running when the scenario's graceful stop ran out. */
+  interrupted: number;
+  /** `iteration_duration`: ms from each iteration's scheduled start to its end. */
+  duration: HistogramData;
+  /** How late iterations started against their schedule, ms. */
+  lateness: HistogramData;
+}
+
 /** Everything known about a run at one moment. */
 export interface StatsSnapshot {
   /** Epoch ms the snapshot was taken. */
@@ -79,6 +96,8 @@ export interface StatsSnapshot {
   userCount: number;
   /** Requests whose names were grouped into the overflow entry because the name cap was hit. */
   overflowedNames: number;
+  /** Iterations of arrival-rate and iteration-count scenarios, per scenario (absent or empty: none ran). */
+  scenarios?: ScenarioSnapshot[];
 }
 
 /** Derived numbers of one entry, as tables, CSV and JSON show them (Locust's fields). */

@@ -100,6 +100,8 @@ export interface HttpClientOptions {
   inFlight?: InFlight;
   /** Who `events.userError` names when a `validate` throws (the HttpUser). */
   owner?: object;
+  /** The scenario put on every request event (the owner's). */
+  scenario?: string;
 }
 
 const noOptions: HttpRequestOptions = Object.freeze({});
@@ -132,6 +134,7 @@ export class HttpClient {
   private readonly connections: Connections;
   private readonly inFlight: InFlight | undefined;
   private readonly owner: object;
+  private readonly scenario: string | undefined;
   /** The exchange on the wire, and any more when requests run concurrently: a cut at stop ends them. */
   private activeOne: Exchange | undefined = undefined;
   private activeMore: Set<Exchange> | undefined = undefined;
@@ -149,6 +152,7 @@ export class HttpClient {
     this.connections = new Connections(this.base.origin, options.defaults, options.dispatcher);
     this.inFlight = options.inFlight;
     this.owner = options.owner ?? {};
+    this.scenario = options.scenario;
     // One listener per client, not per request (HttpUser calls cancelInFlight() instead: no listener at all).
     options.cancelSignal?.addEventListener('abort', () => this.cancelInFlight(), { once: true });
   }
@@ -386,6 +390,7 @@ export class HttpClient {
       response,
     };
     if (context !== undefined) event.context = context;
+    if (this.scenario !== undefined) event.scenario = this.scenario;
     this.events.request.fire(event);
     return response;
   }

@@ -55,6 +55,7 @@ export abstract class HttpUser extends User {
         signal: context.signal,
         ...(context.inFlight !== undefined ? { inFlight: context.inFlight } : {}),
         owner: this,
+        scenario: this.scenario,
         defaults: context.environment.clientDefaults,
         ...(hasContext ? { context: () => this.context() } : {}),
         ...(cls.dispatcher !== undefined ? { dispatcher: cls.dispatcher } : {}),

@@ -8,11 +8,12 @@ export function fieldName(where: string, field: string): string {
   return `${where}: ${field}`;
 }
 
-/** A time span in ms: a number of seconds or text such as `30s`, `5m`, `1h30m`. */
+/** A time span in ms: a number of seconds or text such as `500ms`, `30s`, `5m`, `1h30m`. */
 export function durationMs(raw: unknown, field: string, where: string, options: { allowZero?: boolean } = {}): number {
   const name = fieldName(where, field);
   let seconds: number;
   if (typeof raw === 'number') seconds = raw;
+  else if (typeof raw === 'string' && /^\s*\d*\.?\d+ms\s*$/.test(raw)) seconds = Number(raw.trim().slice(0, -2)) / 1000;
   else if (typeof raw === 'string') seconds = parseTimeSpan(raw, name);
   else throw new UsageError(`${name} must be a time span, got ${describe(raw)}`, `e.g. ${field} = '30s' (or a number of seconds)`);
   if (!Number.isFinite(seconds) || seconds < 0 || (seconds === 0 && options.allowZero !== true)) {

@@ -11,6 +11,9 @@ import { shapeExecutor } from './shape.ts';
 import { sharedIterationsExecutor } from './shared-iterations.ts';
 import { usersExecutor } from './users.ts';
 
+/** The scenario `-u/-r/-t` (and the shortcuts --arrival-rate, -i) run: k6's name for it. */
+export const DEFAULT_SCENARIO = 'default';
+
 /** Every executor, by its name. */
 export const executors: Readonly<Record<ExecutorName, Executor<never, never>>> = {
   users: usersExecutor,
