@@ -23,6 +23,10 @@ import {
   type HeadlessRun, type HeadlessSetup,
 } from './run-headless.ts';
 import { cicadaVersion } from './version.ts';
+import type { RunnerControl } from '../core/contracts.ts';
+import type { ScenarioCommon } from '../core/executor.ts';
+import type { StatsSnapshot } from '../stats/types.ts';
+import { scenarioMeta } from './scenarios.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../dist/ui', import.meta.url));
 
@@ -135,6 +139,16 @@ function historyKeeper(run: HeadlessRun): { rows: string[]; record(data: ReportD
   };
 }
 
+/** Starts the declared scenarios the web UI names (all when it names none). */
+function scenarioStarter(scenarios: readonly ScenarioCommon[], runner: RunnerControl<StatsSnapshot>): (names: readonly string[], runTime?: number) => void {
+  return (names, runTime) => {
+    for (const name of names) {
+      if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario named '${name}'`, `declared: ${scenarios.map((s) => s.name).join(', ')}`);
+    }
+    runner.startScenarios(names.length === 0 ? scenarios : scenarios.filter((s) => names.includes(s.name)), runTime);
+  };
+}
+
 /** Serves the web UI until the process is told to quit (Ctrl+C, SIGTERM, or --autoquit); returns the exit code. */
 export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
   const { options, logger, out } = run;
@@ -157,9 +171,11 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
       distributed: setup.workers !== undefined,
       version: cicadaVersion,
       hostRequired: options.host === undefined && [...run.selection.classes.values()].some((c) => c.prototype instanceof HttpUser && !c.host),
+      scenarios: run.scenarios !== undefined ? scenarioMeta(run.scenarios) : [],
     },
     ...(setup.workers ? { workers: workerViews(setup.workers) } : {}),
     historyCsv: () => `${historyHeader()}${history.rows.join('')}`,
+    ...(run.scenarios !== undefined ? { startScenarios: scenarioStarter(run.scenarios, runner) } : {}),
   };
   const server: WebServer = await createWebServer({ host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger });
   let resolveQuit: (reason: string) => void = () => undefined;

@@ -13,6 +13,13 @@ export interface StartRequest {
   userClasses?: readonly string[];
   /** Stop by itself after this many seconds (from this start). */
   runTime?: number;
+  /**
+   * The open model instead of a user count: start this many iterations per second (one
+   * constant-arrival-rate scenario, for `runTime` or until stopped); `userCount` and `spawnRate` are ignored.
+   */
+  arrivalRate?: number;
+  /** With `arrivalRate`: the most users the pool may grow to (default 10 × the rate). */
+  maxUsers?: number;
 }
 
 /** Refuses a start request with a message naming the bad field (the run's state is left unchanged). */
@@ -21,6 +28,9 @@ export function checkStartRequest(request: StartRequest, state: RunnerState): vo
   if (!Number.isInteger(userCount) || userCount < 0) throw new UsageError(`user count must be a whole number ≥ 0, got ${userCount}`);
   if (!(spawnRate > 0) || !Number.isFinite(spawnRate)) throw new UsageError(`spawn rate must be a number > 0, got ${spawnRate}`);
   if (request.runTime !== undefined && !(request.runTime > 0)) throw new UsageError(`run time must be a number of seconds > 0, got ${request.runTime}`);
+  if (request.arrivalRate !== undefined && !(request.arrivalRate > 0 && Number.isFinite(request.arrivalRate))) throw new UsageError(`arrival rate must be a number > 0, got ${request.arrivalRate}`);
+  if (request.maxUsers !== undefined && !(Number.isInteger(request.maxUsers) && request.maxUsers >= 1)) throw new UsageError(`max users must be a whole number ≥ 1, got ${request.maxUsers}`);
+  if (request.maxUsers !== undefined && request.arrivalRate === undefined) throw new UsageError('max users goes with an arrival rate', 'give an arrival rate too, or a user count alone');
   if (state === 'stopping') throw new UsageError('the run is stopping; start again once it has stopped');
 }
 

@@ -12,7 +12,7 @@ import type { TaskPlan } from '../core/task-plan.ts';
 import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
-import { DEFAULT_SCENARIO, parseScenario } from './executors/index.ts';
+import { DEFAULT_SCENARIO, parseScenario, requestScenario } from './executors/index.ts';
 import { ScenarioSet } from './scenario-set.ts';
 import { describeStopWait, type StopPlan } from './user-pool.ts';
 
@@ -126,21 +126,25 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     const classes = request.userClasses;
     if (classes !== undefined) for (const name of classes) this.checkClass(name);
     // Every class is in the default scenario; a request's userClasses narrows it (and a later one may widen it again).
-    const config = parseScenario(DEFAULT_SCENARIO, { executor: 'users', users: request.userCount, spawnRate: request.spawnRate }, 'start', { stopTimeoutMs: this.options.stopTimeout * 1000 });
+    const config = requestScenario(request, this.options.stopTimeout * 1000);
     if (request.host !== undefined) this.options.environment.host = request.host;
     const running = this.scenarios.get(DEFAULT_SCENARIO);
     if (this.machine.is('ready', 'stopped')) {
       this.begin();
       this.scenarios.add(config, WHOLE, classes !== undefined ? { classes } : {});
-    } else if (running !== undefined && running.config.executor === 'users') {
-      this.machine.to('spawning');
-      this.scenarios.rampingAgain(DEFAULT_SCENARIO);
+    } else if (running !== undefined && running.config.executor === config.executor && (config.executor === 'users' || config.executor === 'constant-arrival-rate')) {
+      if (config.executor === 'users') {
+        this.machine.to('spawning');
+        this.scenarios.rampingAgain(DEFAULT_SCENARIO);
+      }
       if (classes !== undefined) running.setClasses(classes);
-      void running.replan({ config });
+      // A new arrival rate starts its schedule afresh from now; a new user count ramps on from where it is.
+      void running.replan(config.executor === 'users' ? { config } : { config, restartClock: true });
     } else {
-      throw new UsageError('scenarios are running: a new user count cannot be given to them', 'stop the run first, then start again');
+      throw new UsageError(`a ${running?.config.executor ?? 'scenario'} run is going: it cannot be changed to ${config.executor === 'users' ? 'a user count' : 'an arrival rate'}`, 'stop the run first, then start again');
     }
-    this.setRunTime(request.runTime);
+    // An arrival rate's run time is its scenario's duration (its graceful stop then follows); a user count's caps the run.
+    this.setRunTime(request.arrivalRate === undefined ? request.runTime : undefined);
   }
 
   startShape(runTime?: number): void {

@@ -13,7 +13,7 @@ import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
 import { DispatchedScenario } from './dispatched-scenario.ts';
-import { DEFAULT_SCENARIO, executorOf, parseScenario } from './executors/index.ts';
+import { DEFAULT_SCENARIO, executorOf, parseScenario, requestScenario } from './executors/index.ts';
 import { partitionFrom } from './partition.ts';
 import type { Assignment } from './worker-dispatch.ts';
 
@@ -320,21 +320,23 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     for (const name of classes ?? []) {
       if (!this.options.classes.some((c) => c.name === name)) throw new UsageError(`unknown user class '${name}'`, `classes in this run: ${this.options.classes.map((c) => c.name).join(', ')}`);
     }
-    const config = parseScenario(DEFAULT_SCENARIO, { executor: 'users', users: request.userCount, spawnRate: request.spawnRate }, 'start', { stopTimeoutMs: this.options.stopTimeout * 1000 });
+    const config = requestScenario(request, this.options.stopTimeout * 1000);
     if (request.host !== undefined) this.options.environment.host = request.host;
     const running = this.closed.get(DEFAULT_SCENARIO);
+    const open = executorOf(config).model === 'open';
     if (this.machine.is('ready', 'stopped')) {
       this.begin();
-      this.addClosed(config, classes);
-    } else if (running !== undefined && running.config.executor === 'users') {
+      if (open) this.addPartitioned(classes !== undefined ? { ...config, userClasses: classes } : config);
+      else this.addClosed(config, classes);
+    } else if (!open && running !== undefined && running.config.executor === 'users') {
       this.machine.to('spawning');
       this.ramping.add(DEFAULT_SCENARIO);
       if (classes !== undefined) running.setClasses(classes);
       running.replan(config);
     } else {
-      throw new UsageError('scenarios are running: a new user count cannot be given to them', 'stop the run first, then start again');
+      throw new UsageError(`a run is going: it cannot be changed to ${open ? 'an arrival rate' : 'a user count'} on a master`, 'stop the run first, then start again');
     }
-    this.setRunTime(request.runTime);
+    this.setRunTime(request.arrivalRate === undefined ? request.runTime : undefined);
   }
 
   /** Runs the cicadafile's LoadShape for the whole cluster: the master ticks it and dispatches its users. */

@@ -149,7 +149,8 @@ export class ScenarioRun implements ExecutorHost {
     if (change.restartClock === true) this.originAt = this.clock.now();
     const old = this.segmentNow!;
     const resumeAt = last?.next;
-    const segment = change.segment ?? (resumeAt !== undefined ? { ...old, fromItem: resumeAt } : old);
+    const { fromItem: _from, untilItem: _until, ...whole } = old;
+    const segment = change.segment ?? (change.restartClock === true ? whole : resumeAt !== undefined ? { ...old, fromItem: resumeAt } : old);
     this.segmentNow = segment;
     if (this.stopped.signal.aborted) return handOver(Promise.resolve({ reason: 'stopped' }));
     // A re-partition from item i0 (`fromItem`): the old share runs its items before i0 first, then the new share takes over.

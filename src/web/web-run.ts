@@ -26,6 +26,8 @@ export interface RunFacts {
   version: string;
   /** True when some user class has no host of its own and no -H was given: /swarm must bring one. */
   hostRequired?: boolean;
+  /** The scenarios the cicadafile or config declares (the start form offers them); empty when none. */
+  scenarios?: { name: string; executor: string; description: string }[];
 }
 
 export interface WebRun {
@@ -37,4 +39,6 @@ export interface WebRun {
   workers?(): WorkerView[];
   /** `_stats_history.csv` of the current run, one row set per second (Locust's full-history download). */
   historyCsv?(): string;
+  /** Starts the declared scenarios of these names (all when empty), capped at `runTime` seconds; throws UsageError for an unknown name. */
+  startScenarios?(names: readonly string[], runTime?: number): void;
 }

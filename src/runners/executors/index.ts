@@ -1,6 +1,8 @@
 // The executors by name (DESIGN.md §4), and the reading of scenario definitions into checked configs.
 import { didYouMean } from '../../core/did-you-mean.ts';
+import type { StartRequest } from '../../core/contracts.ts';
 import { UsageError } from '../../core/errors.ts';
+import { MAX_TIME_SPAN_SECONDS } from '../../core/parse-values.ts';
 import { EXECUTOR_NAMES, type Executor, type ExecutorName, type ScenarioCommon } from '../../core/executor.ts';
 import { constantArrivalRateExecutor } from './constant-arrival-rate.ts';
 import { describe, durationMs } from './fields.ts';
@@ -13,6 +15,20 @@ import { usersExecutor } from './users.ts';
 
 /** The scenario `-u/-r/-t` (and the shortcuts --arrival-rate, -i) run: k6's name for it. */
 export const DEFAULT_SCENARIO = 'default';
+
+/**
+ * The scenario a start request asks for: N users at R users/s (Locust's model), or with `arrivalRate`
+ * one constant-arrival-rate scenario for the run time (or until stopped).
+ */
+export function requestScenario(request: StartRequest, stopTimeoutMs: number): ScenarioCommon {
+  if (request.arrivalRate === undefined) {
+    return parseScenario(DEFAULT_SCENARIO, { executor: 'users', users: request.userCount, spawnRate: request.spawnRate }, 'start', { stopTimeoutMs });
+  }
+  return parseScenario(DEFAULT_SCENARIO, {
+    executor: 'constant-arrival-rate', rate: request.arrivalRate, duration: request.runTime ?? MAX_TIME_SPAN_SECONDS,
+    ...(request.maxUsers !== undefined ? { maxUsers: request.maxUsers, preAllocatedUsers: Math.min(request.maxUsers, Math.max(1, Math.ceil(request.arrivalRate))) } : {}),
+  }, 'start', { stopTimeoutMs });
+}
 
 /** Every executor, by its name. */
 export const executors: Readonly<Record<ExecutorName, Executor<never, never>>> = {
