@@ -89,6 +89,21 @@ describe('executors and scenarios from the command line', { concurrency: 2 }, ()
     assert.equal(target.counts.get('GET /toml'), 9);
   });
 
+  it('a paced user: the summary adds percentiles corrected for coordinated omission, which show the stall the raw ones hide', async () => {
+    const json = path.join(dir, 'paced');
+    const result = await run(['-f', fixture('scenarios/paced.ts'), '-u', '1', '-r', '1', '-t', '3s', '--json-file', json]);
+    assert.equal(result.code, 0, result.stderr);
+    const [, corrected] = result.stdout.split('corrected for coordinated omission');
+    assert.ok(corrected, result.stdout);
+    // The Aggregated row: 50% 66% 75% 80% 90% …: the fifth number.
+    const p90 = (text: string): number => Number(text.split('\n').find((l) => l.trim().startsWith('Aggregated'))?.trim().split(/\s+/)[5]);
+    const raw = result.stdout.split('Response time percentiles (ms)\n')[1]!;
+    assert.ok(p90(raw) < 100, `raw p90 hides the one stalled second: ${p90(raw)}`);
+    assert.ok(p90(corrected) >= 500, `corrected p90 shows it: ${p90(corrected)}`);
+    const entries = JSON.parse(await readFile(`${json}.json`, 'utf8')) as (JsonEntry & { corrected_response_time_percentiles?: Record<string, number> })[];
+    assert.ok((entries[0]?.corrected_response_time_percentiles?.['0.9'] ?? 0) >= 500);
+  });
+
   describe('refuses bad scenarios with exit 2 and a message that says how to fix them', () => {
     const cases: [string, RegExp][] = [
       ['executor', /unknown executor 'constant-arival-rate'[\s\S]*did you mean 'constant-arrival-rate'/],

@@ -23,6 +23,11 @@ export interface RequestEvent {
   context?: Record<string, unknown>;
   /** The scenario of the user that made it (`user.scenario`); a custom protocol passes it on too. */
   scenario?: string;
+  /**
+   * For a paced user (`constantPacing`/`constantThroughput`): the interval, ms, at which it meant to start
+   * tasks. Statistics then also keep response times corrected for coordinated omission.
+   */
+  expectedIntervalMs?: number;
 }
 
 export interface UserErrorEvent {

@@ -16,6 +16,8 @@ export interface UserContext {
   readonly id: number;
   /** The scenario the user runs in (default: `default`). */
   readonly scenario?: string;
+  /** True when an arrival rate hands the user its iterations: its `waitTime` is not used (nor its pacing). */
+  readonly openModel?: boolean;
 }
 
 /**

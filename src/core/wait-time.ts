@@ -5,7 +5,10 @@ import { DefinitionError } from './errors.ts';
  * Returns seconds to wait after a task. `owner` is the User or TaskSet that ran it; `taskStartedAt`
  * and `now` are monotonic milliseconds (for pacing).
  */
-export type WaitTime = (owner: object, taskStartedAt: number, now: number) => number;
+export type WaitTime = ((owner: object, taskStartedAt: number, now: number) => number) & {
+  /** Pacing waits (`constantPacing`, `constantThroughput`): the interval, ms, at which tasks are meant to start. */
+  readonly expectedIntervalMs?: number;
+};
 
 function checkSeconds(value: number, what: string): void {
   if (!Number.isFinite(value) || value < 0) {
@@ -50,7 +53,8 @@ export function constant(seconds: number): WaitTime {
  */
 export function constantPacing(seconds: number): WaitTime {
   checkSeconds(seconds, 'constantPacing(seconds)');
-  return (_owner, taskStartedAt, now) => Math.max(0, seconds - (now - taskStartedAt) / 1000);
+  const wait = (_owner: object, taskStartedAt: number, now: number): number => Math.max(0, seconds - (now - taskStartedAt) / 1000);
+  return Object.assign(wait, { expectedIntervalMs: seconds * 1000 });
 }
 
 /**

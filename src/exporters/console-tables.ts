@@ -109,7 +109,9 @@ export function statsTable(data: ReportData, options: TableOptions = {}): string
 }
 
 /** The response time percentile table: `Type Name 50% … 100% # reqs`, Aggregated last; N/A without requests. */
-export function percentileTable(data: ReportData, options: TableOptions = {}): string {
+export function percentileTable(data: ReportData, options: TableOptions = {}, corrected = false): string {
+  const values = (e: EntryView): readonly (number | null)[] => (corrected ? e.correctedPercentiles ?? e.percentiles : e.percentiles);
+  if (corrected && data.total.correctedPercentiles === undefined) return '';
   const c = painter(options.color);
   const cols: Column[] = [
     { width: TYPE_WIDTH, align: 'left' },
@@ -118,10 +120,10 @@ export function percentileTable(data: ReportData, options: TableOptions = {}): s
     { width: 7, align: 'right' },
   ];
   const line = (e: EntryView): string =>
-    row([e.method, e.name, ...PERCENTILE_LABELS.map((_, i) => formatMs(e.percentiles[i] ?? null)), String(e.numRequests)], cols);
+    row([e.method, e.name, ...PERCENTILE_LABELS.map((_, i) => formatMs(values(e)[i] ?? null)), String(e.numRequests)], cols);
   const sep = separator(cols);
   return [
-    'Response time percentiles (ms)',
+    corrected ? 'Response time percentiles (ms), corrected for coordinated omission (paced users: constantPacing/constantThroughput)' : 'Response time percentiles (ms)',
     c.bold(row(['Type', 'Name', ...PERCENTILE_LABELS, '# reqs'], cols)),
     sep,
     ...data.entries.map(line),

@@ -31,7 +31,7 @@ export function liveView(data: ReportData, progress: LiveProgress, options: Tabl
 
 /** The end-of-run summary, as Locust prints it: stats, percentiles, then failures and exceptions if any. */
 export function finalSummary(data: ReportData, options: TableOptions = {}): string {
-  const sections = [statsTable(data, { ...options, totalRates: true }), percentileTable(data, options), scenariosTable(data, options), failuresTable(data, options), exceptionsTable(data, options)];
+  const sections = [statsTable(data, { ...options, totalRates: true }), percentileTable(data, options), percentileTable(data, options, true), scenariosTable(data, options), failuresTable(data, options), exceptionsTable(data, options)];
   return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
 }
 

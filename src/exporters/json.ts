@@ -22,6 +22,8 @@ export interface LocustStatsEntryJson {
   /** Epoch second → count, for the recent window the stats keep. */
   num_reqs_per_sec: Record<string, number>;
   num_fail_per_sec: Record<string, number>;
+  /** Cicada's addition, only for entries with paced users: percentiles corrected for coordinated omission. */
+  corrected_response_time_percentiles?: Record<string, number | null>;
 }
 
 /** Bucket values are floats; 6 significant digits removes float noise (12.300000000000001) without merging buckets. */
@@ -86,7 +88,8 @@ export function jsonReport(data: ReportData, bucketValue: BucketValue): LocustSt
   for (const view of data.entries) {
     const entry = raw.get(entryKey(view.method, view.name));
     if (!entry || (entry.numRequests === 0 && entry.numFailures === 0)) continue;
-    out.push(locustEntryJson(entry, bucketValue));
+    const json = locustEntryJson(entry, bucketValue);
+    out.push(view.correctedPercentiles !== undefined ? { ...json, corrected_response_time_percentiles: percentileMap(view.correctedPercentiles) } : json);
   }
   return out;
 }
@@ -111,6 +114,8 @@ export interface EntryJson {
   fail_ratio: number;
   /** Percentile (`0.5`, `0.999`, `1.0`) → ms; null without requests. */
   response_time_percentiles: Record<string, number | null>;
+  /** The same keys, corrected for coordinated omission; only for entries with paced users (constantPacing/constantThroughput). */
+  corrected_response_time_percentiles?: Record<string, number | null>;
 }
 
 /**
@@ -151,6 +156,7 @@ export function entryJson(view: EntryView): EntryJson {
     avg_content_length: view.avgContentLength,
     fail_ratio: view.failRatio,
     response_time_percentiles: percentiles,
+    ...(view.correctedPercentiles !== undefined ? { corrected_response_time_percentiles: percentileMap(view.correctedPercentiles) } : {}),
   };
 }
 

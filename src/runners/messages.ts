@@ -81,6 +81,7 @@ const entry = z.strictObject({
   histogram,
   numReqsPerSec: perSecond,
   numFailPerSec: perSecond,
+  correctedHistogram: histogram.optional(),
 });
 const snapshot = z.strictObject({
   time: finite,

@@ -81,7 +81,7 @@ export class ScenarioRun implements ExecutorHost {
       timers: options.timers,
       scenario: options.config.name,
       ...(options.newId !== undefined ? { newId: options.newId } : {}),
-      ...(model === 'open' ? { feed: () => this.openFeed() } : model === 'iterations' ? { feed: (index: number) => this.budgetFeed(index) } : {}),
+      ...(model === 'open' ? { feed: () => this.openFeed(), openModel: true } : model === 'iterations' ? { feed: (index: number) => this.budgetFeed(index) } : {}),
     });
   }
 

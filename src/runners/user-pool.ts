@@ -34,6 +34,8 @@ export interface UserPoolOptions {
   feed?: (index: number) => IterationFeed;
   /** The scenario the pool's users run in (put on their request events). */
   scenario?: string;
+  /** Users of an arrival rate: their wait times are not used (see UserContext.openModel). */
+  openModel?: boolean;
   /** Numbers users process-wide when several pools (scenarios) share a process; default: per pool, from 1. */
   newId?: () => number;
 }
@@ -152,7 +154,11 @@ export class UserPool {
     const id = this.options.newId?.() ?? this.nextId++;
     let user: User | undefined;
     try {
-      user = new cls({ environment: this.options.environment, signal: hard.signal, inFlight: this.inFlight, id, ...(this.options.scenario !== undefined ? { scenario: this.options.scenario } : {}) });
+      user = new cls({
+        environment: this.options.environment, signal: hard.signal, inFlight: this.inFlight, id,
+        ...(this.options.scenario !== undefined ? { scenario: this.options.scenario } : {}),
+        ...(this.options.openModel === true ? { openModel: true } : {}),
+      });
     } catch (error) {
       this.events.userError.fire({ user: {}, error: toError(error), task: `${className} constructor` });
       return;

@@ -50,8 +50,10 @@ export class ClusterStats {
     const held = this.reports.get(nodeId);
     if (held !== undefined && held.seq >= seq) return false;
     // Validate the new histograms before touching the sums, so a malformed report changes nothing.
-    for (const e of snapshot.entries) checkHistogramData(e.histogram);
-    checkHistogramData(snapshot.total.histogram);
+    for (const e of [...snapshot.entries, snapshot.total]) {
+      checkHistogramData(e.histogram);
+      if (e.correctedHistogram !== undefined) checkHistogramData(e.correctedHistogram);
+    }
     if (held !== undefined) this.apply(held.snapshot, -1);
     this.apply(snapshot, +1);
     const exceptions = snapshot.exceptions.map((x) => ({ ...x, nodes: [nodeId] }));

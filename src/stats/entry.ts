@@ -93,6 +93,11 @@ export class StatsEntry {
   startTime = 0;
   lastRequestTimestamp = 0;
   readonly histogram = new Histogram();
+  /**
+   * Response times corrected for coordinated omission (HdrHistogram's expected-interval method), made
+   * on the first request of a paced user (`constantPacing`/`constantThroughput`); undefined until then.
+   */
+  corrected: Histogram | undefined = undefined;
   private readonly requestsPerSecond = new SecondRing();
   private readonly failuresPerSecond = new SecondRing();
 
@@ -106,8 +111,11 @@ export class StatsEntry {
     return this.totalMicros / 1000;
   }
 
-  /** Records one request that completed at `nowSec` (epoch seconds), failed or not. */
-  log(responseTimeMs: number, contentLength: number, nowSec: number): void {
+  /**
+   * Records one request that completed at `nowSec` (epoch seconds), failed or not. `expectedIntervalMs`
+   * is set for a paced user (`constantPacing`/`constantThroughput`): it also feeds the corrected view.
+   */
+  log(responseTimeMs: number, contentLength: number, nowSec: number, expectedIntervalMs?: number): void {
     const ms = responseTimeMs >= 0 ? responseTimeMs : 0; // negative or NaN times count as 0
     this.numRequests += 1;
     this.totalMicros += Math.round(ms * 1000);
@@ -116,8 +124,24 @@ export class StatsEntry {
     if (contentLength > 0) this.totalContentLength += contentLength;
     if (this.startTime === 0) this.startTime = nowSec;
     if (nowSec > this.lastRequestTimestamp) this.lastRequestTimestamp = nowSec;
+    if (expectedIntervalMs !== undefined || this.corrected !== undefined) this.logCorrected(ms, expectedIntervalMs);
     this.histogram.record(ms);
     this.requestsPerSecond.add(Math.floor(nowSec), 1);
+  }
+
+  /**
+   * The corrected view (HdrHistogram's expected-interval method): the time itself, plus the samples a
+   * stall hid — `ms − interval`, `ms − 2·interval`, … while at least the interval — which the requests the
+   * user did not get to send would have seen. Made on the first paced request, from every sample so far.
+   */
+  private logCorrected(ms: number, intervalMs: number | undefined): void {
+    if (this.corrected === undefined) {
+      this.corrected = new Histogram();
+      this.corrected.copyFrom(this.histogram);
+    }
+    this.corrected.record(ms);
+    if (intervalMs === undefined || !(intervalMs > 0)) return;
+    for (let missing = ms - intervalMs; missing >= intervalMs; missing -= intervalMs) this.corrected.record(missing);
   }
 
   /** Records one failure at `nowSec`. The request itself is counted by `log`, as in Locust. */
@@ -146,6 +170,7 @@ export class StatsEntry {
     this.startTime = 0;
     this.lastRequestTimestamp = 0;
     this.histogram.reset();
+    this.corrected = undefined;
     this.requestsPerSecond.clear();
     this.failuresPerSecond.clear();
   }
@@ -167,6 +192,7 @@ export class StatsEntry {
       histogram: this.histogram.toData(),
       numReqsPerSec: this.requestsPerSecond.toRecord(),
       numFailPerSec: this.failuresPerSecond.toRecord(),
+      ...(this.corrected !== undefined ? { correctedHistogram: this.corrected.toData() } : {}),
     };
   }
 
@@ -200,6 +226,12 @@ export class StatsEntry {
     if (snapshot.lastRequestTimestamp > this.lastRequestTimestamp) this.lastRequestTimestamp = snapshot.lastRequestTimestamp;
     this.requestsPerSecond.addRecord(snapshot.numReqsPerSec);
     this.failuresPerSecond.addRecord(snapshot.numFailPerSec);
+    if (snapshot.correctedHistogram !== undefined) {
+      // Merged views hold, per process, its corrected samples, or its raw ones when it had no paced user.
+      this.corrected ??= new Histogram();
+      if (histogramChecked) this.corrected.addChecked(snapshot.correctedHistogram);
+      else this.corrected.addData(snapshot.correctedHistogram);
+    }
   }
 
   /**
@@ -216,5 +248,6 @@ export class StatsEntry {
     this.totalContentLength -= snapshot.totalContentLength;
     this.requestsPerSecond.subtractRecord(snapshot.numReqsPerSec);
     this.failuresPerSecond.subtractRecord(snapshot.numFailPerSec);
+    if (snapshot.correctedHistogram !== undefined) this.corrected?.subtractAdded(snapshot.correctedHistogram);
   }
 }

@@ -102,10 +102,10 @@ export class RequestStats {
    * Records one completed request (failed or not); `contentLength` in bytes. `atMs` is when it
    * completed (epoch ms), defaulting to the clock; passing it saves a clock read per request.
    */
-  log(method: string, name: string, responseTimeMs: number, contentLength: number, atMs: number = this.now()): void {
+  log(method: string, name: string, responseTimeMs: number, contentLength: number, atMs: number = this.now(), expectedIntervalMs?: number): void {
     const nowSec = atMs / 1000;
-    this.entry(method, name, true).log(responseTimeMs, contentLength, nowSec);
-    this.total.log(responseTimeMs, contentLength, nowSec);
+    this.entry(method, name, true).log(responseTimeMs, contentLength, nowSec, expectedIntervalMs);
+    this.total.log(responseTimeMs, contentLength, nowSec, expectedIntervalMs);
   }
 
   /** Records one failure of (method, name); the request itself is recorded by `log`, as in Locust. */
@@ -132,7 +132,7 @@ export class RequestStats {
       const end = r.startTime + r.responseTime;
       const at = end > 0 ? end : this.now();
       const name = this.tagScenarios && r.scenario !== undefined ? `${r.name} [${r.scenario}]` : r.name;
-      this.log(r.requestType, name, r.responseTime, r.responseLength, at);
+      this.log(r.requestType, name, r.responseTime, r.responseLength, at, r.expectedIntervalMs);
       if (r.error) this.logError(r.requestType, name, r.error.message, at);
     });
     const offUserError = events.userError.addListener((e) => {

@@ -29,6 +29,8 @@ export interface EntrySnapshot {
   /** Requests and failures per epoch second, for the last `windowSeconds` seconds only (bounded). */
   numReqsPerSec: Record<number, number>;
   numFailPerSec: Record<number, number>;
+  /** Response times corrected for coordinated omission; present once a paced user's request was recorded. */
+  correctedHistogram?: HistogramData;
 }
 
 export interface ErrorSnapshot {
@@ -120,4 +122,6 @@ export interface EntryView {
   failRatio: number;
   /** Aligned with PERCENTILES_TO_REPORT; null when there are no requests. */
   percentiles: (number | null)[];
+  /** The same, corrected for coordinated omission (paced users only); absent when no paced user made the entry's requests. */
+  correctedPercentiles?: (number | null)[];
 }

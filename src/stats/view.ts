@@ -76,6 +76,9 @@ export function entryView(entry: EntrySnapshot, nowMs: number, live = true): Ent
     // Locust: failures without any request (logged directly) count as a ratio of 1.
     failRatio: n > 0 ? entry.numFailures / n : entry.numFailures > 0 ? 1 : 0,
     percentiles,
+    ...(entry.correctedHistogram !== undefined && n > 0
+      ? { correctedPercentiles: percentilesOfData(entry.correctedHistogram, PERCENTILES_TO_REPORT).map((v) => clampInto(v, entry)) }
+      : {}),
   };
 }
 

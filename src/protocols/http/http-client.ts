@@ -102,6 +102,8 @@ export interface HttpClientOptions {
   owner?: object;
   /** The scenario put on every request event (the owner's). */
   scenario?: string;
+  /** The owner's pacing interval, ms, read per request (its wait time may be set after the client is made). */
+  expectedIntervalMs?: () => number | undefined;
 }
 
 const noOptions: HttpRequestOptions = Object.freeze({});
@@ -135,6 +137,7 @@ export class HttpClient {
   private readonly inFlight: InFlight | undefined;
   private readonly owner: object;
   private readonly scenario: string | undefined;
+  private readonly expectedInterval: (() => number | undefined) | undefined;
   /** The exchange on the wire, and any more when requests run concurrently: a cut at stop ends them. */
   private activeOne: Exchange | undefined = undefined;
   private activeMore: Set<Exchange> | undefined = undefined;
@@ -153,6 +156,7 @@ export class HttpClient {
     this.inFlight = options.inFlight;
     this.owner = options.owner ?? {};
     this.scenario = options.scenario;
+    this.expectedInterval = options.expectedIntervalMs;
     // One listener per client, not per request (HttpUser calls cancelInFlight() instead: no listener at all).
     options.cancelSignal?.addEventListener('abort', () => this.cancelInFlight(), { once: true });
   }
@@ -391,6 +395,8 @@ export class HttpClient {
     };
     if (context !== undefined) event.context = context;
     if (this.scenario !== undefined) event.scenario = this.scenario;
+    const interval = this.expectedInterval?.();
+    if (interval !== undefined) event.expectedIntervalMs = interval;
     this.events.request.fire(event);
     return response;
   }

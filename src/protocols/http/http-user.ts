@@ -56,6 +56,8 @@ export abstract class HttpUser extends User {
         ...(context.inFlight !== undefined ? { inFlight: context.inFlight } : {}),
         owner: this,
         scenario: this.scenario,
+        // Paced users get the coordinated-omission-corrected view; in the open model there is nothing to correct.
+        ...(context.openModel === true ? {} : { expectedIntervalMs: () => this.waitTime.expectedIntervalMs }),
         defaults: context.environment.clientDefaults,
         ...(hasContext ? { context: () => this.context() } : {}),
         ...(cls.dispatcher !== undefined ? { dispatcher: cls.dispatcher } : {}),
