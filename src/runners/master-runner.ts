@@ -1,7 +1,7 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
 import { systemClock, systemTimers, type Timers } from '../core/clock.ts';
-import type { ScenarioCommon, Segment } from '../core/executor.ts';
+import { shareOf, type ScenarioCommon, type Segment } from '../core/executor.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
@@ -73,6 +73,8 @@ export interface MasterRunnerOptions {
 
 /** An open-model or iteration-count scenario, partitioned over the workers (each runs its segment). */
 interface PartitionedScenario {
+  /** The scenario's name, or `name~N` for the N-th part re-run from lost workers' shares. */
+  readonly key: string;
   readonly config: ScenarioCommon;
   /** Monotonic ms the master started it (its start time included). */
   readonly startedAt: number;
@@ -218,6 +220,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       if (existing.missing) {
         existing.missing = false;
         existing.sent = new Map();
+        // Its shares of partitioned scenarios went to the others while it was missing: it drops what it still runs, then gets new shares.
+        if (this.machine.is('spawning', 'running') && [...this.partitioned.values()].some((p) => !p.over)) link.send({ type: 'stop', epoch: this.options.stats.epoch });
         for (const c of this.closed.values()) c.dispatch.addWorker(id);
         this.redispatch();
       } else {
@@ -305,6 +309,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         );
         for (const c of this.closed.values()) c.dispatch.removeWorker(w.id);
         this.redispatch();
+        if (this.machine.is('spawning', 'running')) this.reassignIterations(w.id);
         for (const wake of this.stopWaiters.splice(0)) wake();
       }
     }
@@ -425,9 +430,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   }
 
   /** Gives each connected worker an equal, exact share of the scenario (k6's execution segments, striped). */
-  private addPartitioned(config: ScenarioCommon): void {
-    const scenario: PartitionedScenario = { config, startedAt: this.clock.now(), segments: new Map(), endedBy: new Set(), over: false };
-    this.partitioned.set(config.name, scenario);
+  private addPartitioned(config: ScenarioCommon, key = config.name): void {
+    const scenario: PartitionedScenario = { key, config, startedAt: this.clock.now(), segments: new Map(), endedBy: new Set(), over: false };
+    this.partitioned.set(key, scenario);
     const ids = this.liveWorkerIds();
     ids.forEach((id, index) => scenario.segments.set(id, { index, count: ids.length }));
     for (const id of ids) this.sendSegment(scenario, id);
@@ -446,7 +451,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     w.link.send({
       type: 'scenario', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, config: { ...scenario.config }, segment,
       stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, elapsedMs: this.clock.now() - scenario.startedAt, ...(host !== undefined ? { host } : {}),
-      ...(this.tagScenarios ? { tagScenarios: true } : {}),
+      ...(this.tagScenarios ? { tagScenarios: true } : {}), ...(scenario.key !== scenario.config.name ? { key: scenario.key } : {}),
     });
   }
 
@@ -463,7 +468,15 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private repartition(): void {
     const ids = this.liveWorkerIds();
     for (const scenario of this.partitioned.values()) {
-      if (scenario.over || executorOf(scenario.config).model !== 'open' || ids.length === 0) continue;
+      if (scenario.over || ids.length === 0) continue;
+      if (executorOf(scenario.config).model !== 'open') {
+        // An iteration count that no worker could take yet (none was connected) goes to those here now.
+        if (scenario.segments.size === 0) {
+          ids.forEach((id, index) => scenario.segments.set(id, { index, count: ids.length }));
+          for (const id of ids) this.sendSegment(scenario, id);
+        }
+        continue;
+      }
       const same = ids.length === scenario.segments.size && ids.every((id, i) => scenario.segments.get(id)?.index === i && scenario.segments.get(id)?.count === ids.length);
       if (same) continue;
       const elapsed = this.clock.now() - scenario.startedAt - scenario.config.startTimeMs;
@@ -474,12 +487,43 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     }
   }
 
-  private shareEnded(id: string, name: string): void {
-    const scenario = this.partitioned.get(name);
+  private shareEnded(id: string, key: string): void {
+    const scenario = this.partitioned.get(key);
     if (scenario === undefined || scenario.over) return;
     scenario.endedBy.add(id);
-    const live = new Set(this.liveWorkerIds());
-    if ([...scenario.segments.keys()].every((w) => scenario.endedBy.has(w) || !live.has(w))) this.scenarioOver(name);
+    this.checkShares(scenario);
+  }
+
+  /** A partitioned scenario is over once every worker holding a share has ended it. */
+  private checkShares(scenario: PartitionedScenario): void {
+    if (scenario.segments.size > 0 && [...scenario.segments.keys()].every((w) => scenario.endedBy.has(w))) this.scenarioOver(scenario.key);
+  }
+
+  /**
+   * A worker went missing before its share of an iteration count ended: the iterations its last report
+   * does not count are run by the others, as a new part of the scenario (so the total stays exact; what it
+   * ran after that report is lost with it, as its requests are).
+   */
+  private reassignIterations(id: string): void {
+    let part = 0;
+    for (const scenario of [...this.partitioned.values()]) {
+      const segment = scenario.segments.get(id);
+      if (scenario.over || segment === undefined || executorOf(scenario.config).model !== 'iterations') continue;
+      scenario.segments.delete(id);
+      const ended = scenario.endedBy.has(id);
+      this.checkShares(scenario);
+      if (ended) continue;
+      const config = scenario.config as ScenarioCommon & { users: number; iterations: number; maxDurationMs: number };
+      const share = config.executor === 'per-user-iterations' ? shareOf(config.users, segment) * config.iterations : shareOf(config.iterations, segment);
+      const owed = share - this.options.stats.iterationsOf(id, config.name);
+      const left = config.maxDurationMs - (this.clock.now() - scenario.startedAt - config.startTimeMs);
+      if (owed <= 0 || left <= 0 || this.liveWorkerIds().length === 0) continue;
+      while (this.partitioned.has(`${config.name}~${++part}`));
+      const key = `${config.name}~${part}`;
+      const users = Math.max(1, Math.min(owed, shareOf(config.users, segment)));
+      this.options.environment.logger.warning(`scenario ${config.name}: worker ${id} left with ${owed} of its iterations not reported; the other workers run them`);
+      this.addPartitioned({ ...config, executor: 'shared-iterations', users, iterations: owed, maxDurationMs: left, startTimeMs: 0 } as ScenarioCommon, key);
+    }
   }
 
   private scenarioOver(name: string): void {

@@ -98,6 +98,11 @@ const snapshot = z.strictObject({
 
 const classCounts = z.record(name, count);
 const scenarioName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/);
+/** A scenario, or a part of one the master re-ran elsewhere (`name~2`: a lost worker's share). */
+const scenarioKey = z.string().max(71).refine((key) => {
+  const [name = '', part, ...rest] = key.split('~');
+  return rest.length === 0 && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name) && (part === undefined || /^\d{1,6}$/.test(part));
+}, 'expected a scenario name, or name~N');
 /** A checked scenario config as the master parsed it: plain data, bounded; the worker hosts it with the same executors. */
 const scenarioConfig = z.record(z.string().max(64), z.unknown()).refine((c) => typeof c.name === 'string' && typeof c.executor === 'string' && JSON.stringify(c).length < 100_000, 'expected a scenario config with a name and an executor');
 const segment = z.strictObject({ index: count, count: count.min(1), fromItem: count.optional(), untilItem: count.optional() });
@@ -108,7 +113,7 @@ export const masterMessage = z.discriminatedUnion('type', [
   // A closed-model scenario's users on this worker, as absolute per-class counts (`scenario` absent: the default one).
   z.strictObject({ type: z.literal('spawn'), seq: count, epoch: count, classes: classCounts, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), scenario: scenarioName.optional(), tagScenarios: z.boolean().optional() }),
   // An open-model or iteration-count scenario: this worker runs `segment` of it (again, on a re-partition).
-  z.strictObject({ type: z.literal('scenario'), seq: count, epoch: count, config: scenarioConfig, segment, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), elapsedMs: finite.nonnegative(), tagScenarios: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('scenario'), seq: count, epoch: count, config: scenarioConfig, segment, host: z.string().max(2048).optional(), stopTimeout: finite.nonnegative(), drainTimeout: finite.nonnegative(), elapsedMs: finite.nonnegative(), tagScenarios: z.boolean().optional(), key: scenarioKey.optional() }),
   // `cut`: requests still in flight are cut at once (a second Ctrl+C on the master).
   z.strictObject({ type: z.literal('stop'), epoch: count, cut: z.boolean().optional() }),
   z.strictObject({ type: z.literal('quit') }),
@@ -131,7 +136,7 @@ export const workerMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('spawned'), seq: count, userCount: count }),
   z.strictObject({ type: z.literal('stopped'), epoch: count }),
   // The worker's share of a partitioned scenario is done.
-  z.strictObject({ type: z.literal('ended'), epoch: count, scenario: scenarioName }),
+  z.strictObject({ type: z.literal('ended'), epoch: count, scenario: scenarioKey }),
   custom,
 ]);
 

@@ -17,6 +17,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import { LocalRunner } from './local-runner.ts';
 import { MasterRunner, type WorkerLink } from './master-runner.ts';
 import { masterMessage, parse, workerMessage } from './messages.ts';
+import { parseScenario } from './executors/index.ts';
 import { WorkerRunner, type MasterLink } from './worker-runner.ts';
 
 /** Fires one fake 1 ms request named `/a` per task, every 20 ms. */
@@ -382,6 +383,28 @@ function runnerControlContract(name: string, makeSubject: () => Subject | Promis
       await within(control.whenStopped(), WAIT_MS, 'whenStopped() after a 0.3 s run time');
       assert.equal(control.state, 'stopped');
       assert.equal(control.userCount, 0);
+    });
+
+    it('startScenarios runs iteration counts and arrival rates to their exact totals, then stops by itself; a second start while running is refused', TEST, async (t) => {
+      const { control } = await fresh(t);
+      control.startScenarios([
+        parseScenario('count', { executor: 'shared-iterations', users: 3, iterations: 30, userClasses: ['A'] }, 'test', { stopTimeoutMs: 0 }),
+        parseScenario('rate', { executor: 'constant-arrival-rate', rate: 50, duration: '400ms', userClasses: ['B'] }, 'test', { stopTimeoutMs: 0 }),
+      ]);
+      assert.throws(() => control.startScenarios([]), isUsageError);
+      assert.throws(() => control.start({ userCount: 1, spawnRate: 1 }), isUsageError, 'a user count cannot replace running scenarios');
+      await within(control.whenStopped(), WAIT_MS, 'whenStopped() once both scenarios ended');
+      await until(() => (control.snapshot().scenarios ?? []).reduce((n, s) => n + s.iterations, 0) === 50, 'the iterations are all reported', WAIT_MS);
+      const byName = Object.fromEntries((control.snapshot().scenarios ?? []).map((s) => [s.name, s.iterations + s.dropped]));
+      assert.deepEqual(byName, { count: 30, rate: 20 });
+    });
+
+    it('start with an arrival rate runs the open model: rate × run time iterations', TEST, async (t) => {
+      const { control } = await fresh(t);
+      control.start({ userCount: 0, spawnRate: 1, arrivalRate: 40, runTime: 0.5, maxUsers: 5 });
+      await within(control.whenStopped(), WAIT_MS, 'whenStopped() after the arrival rate ran for 0.5 s');
+      await until(() => (control.snapshot().scenarios?.[0]?.iterations ?? 0) + (control.snapshot().scenarios?.[0]?.dropped ?? 0) === 20, 'the 20 arrivals are reported', WAIT_MS);
+      assert.throws(() => control.start({ userCount: 1, spawnRate: 1, maxUsers: 3 }), isUsageError, 'max users without an arrival rate');
     });
   });
 }

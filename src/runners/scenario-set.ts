@@ -46,14 +46,15 @@ export class ScenarioSet {
   }
 
   /** Creates and starts a scenario on `segment` (its start time is waited for). */
-  add(config: ScenarioCommon, segment: Segment, options: { dispatched?: boolean; classes?: readonly string[]; originShiftMs?: number } = {}): ScenarioRun {
-    if (this.runs.has(config.name)) throw new UsageError(`two scenarios are named '${config.name}'`, 'give each scenario its own name');
+  add(config: ScenarioCommon, segment: Segment, options: { dispatched?: boolean; classes?: readonly string[]; originShiftMs?: number; key?: string } = {}): ScenarioRun {
+    const key = options.key ?? config.name;
+    if (this.runs.has(key)) throw new UsageError(`two scenarios are named '${key}'`, 'give each scenario its own name');
     const run = this.create(config);
-    this.runs.set(config.name, run);
+    this.runs.set(key, run);
     if (executorOf(config).model === 'closed') this.ramping.add(config.name);
     if (options.classes !== undefined) run.setClasses(options.classes);
     if (options.dispatched === true) run.startDispatched();
-    else run.start(segment, () => this.options.onScenarioEnded(config.name), options.originShiftMs ?? 0);
+    else run.start(segment, () => this.options.onScenarioEnded(key), options.originShiftMs ?? 0);
     return run;
   }
 

@@ -227,7 +227,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     }
     if (this.machine.is('ready', 'stopped', 'running')) this.machine.to('spawning');
     if (message.type === 'spawn') this.applyCounts(message.scenario ?? DEFAULT_SCENARIO, message.classes);
-    else this.applySegment(message.config as unknown as ScenarioCommon, message.segment, message.elapsedMs);
+    else this.applySegment(message.config as unknown as ScenarioCommon, message.segment, message.elapsedMs, message.key);
     this.assigned = this.scenarios.counts();
     this.machine.to('running');
     if (message.type === 'spawn') this.send({ type: 'spawned', seq: message.seq, userCount: this.scenarios.userCount });
@@ -244,15 +244,15 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   }
 
   /** An open-model or iteration-count scenario: this worker's segment of it, started or re-partitioned. */
-  private applySegment(config: ScenarioCommon, segment: Segment, elapsedMs: number): void {
-    const run = this.scenarios.get(config.name);
+  private applySegment(config: ScenarioCommon, segment: Segment, elapsedMs: number, key = config.name): void {
+    const run = this.scenarios.get(key);
     if (run !== undefined) {
       void run.replan({ segment });
       return;
     }
     // The master started the scenario `elapsedMs` ago (its start time included): line this worker's schedule up with it.
     const startIn = Math.max(0, config.startTimeMs - elapsedMs);
-    this.scenarios.add({ ...config, startTimeMs: startIn }, segment, { originShiftMs: Math.max(0, elapsedMs - config.startTimeMs) });
+    this.scenarios.add({ ...config, startTimeMs: startIn }, segment, { originShiftMs: Math.max(0, elapsedMs - config.startTimeMs), key });
   }
 
   /** Stops every user (soft, then hard after the stop timeout); in-flight requests finish and are counted. */

@@ -75,6 +75,12 @@ export class ClusterStats {
     else this.total.unmergeSnapshot(snapshot.total);
   }
 
+  /** Iterations of a scenario that a worker's latest report counts (0 when none). */
+  iterationsOf(nodeId: string, scenario: string): number {
+    const s = this.reports.get(nodeId)?.snapshot.scenarios?.find((x) => x.name === scenario);
+    return s === undefined ? 0 : s.iterations;
+  }
+
   /** The sequence number held for a worker (−1 when none). */
   seqOf(nodeId: string): number {
     return this.reports.get(nodeId)?.seq ?? -1;
