@@ -11,25 +11,6 @@ export const systemClock: Clock = {
   wallNow: () => Date.now(),
 };
 
-/**
- * Sleeps `ms` milliseconds, or less if `signal` aborts. Resolves `true` when the full time passed,
- * `false` when it was cut short. Never rejects.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Timer functions, injected beside a Clock so code that waits can be driven by a fake clock in tests. */
 export interface Timers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -40,6 +21,30 @@ export const systemTimers: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** The longest wait a Node timer holds, ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Sleeps `ms` milliseconds on `timers` (the system's by default; a fake clock in tests), or less if
+ * `signal` aborts. Resolves `true` when the full time passed, `false` when it was cut short. Never
+ * rejects. Past what a timer can hold, only the signal ends it.
+ */
+export function sleep(ms: number, signal?: AbortSignal, timers: Timers = systemTimers): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  if (!(ms <= MAX_TIMER_MS)) return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      timers.clearTimeout(handle);
+      resolve(false);
+    };
+    const handle = timers.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * Resolves true when `promise` settles within `ms`, false when the time runs out or `signal` aborts

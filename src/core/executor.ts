@@ -1,5 +1,5 @@
 // The executor contract (DESIGN.md §4): an executor decides when iterations start, a user decides what one does.
-import type { Clock, Timers } from './clock.ts';
+import { sleep, type Clock, type Timers } from './clock.ts';
 import type { Logger } from './logger.ts';
 import type { LoadShape } from './load-shape.ts';
 import type { RunnerControl } from './contracts.ts';
@@ -142,23 +142,7 @@ export interface Executor<Config extends ScenarioCommon = ScenarioCommon, Plan =
   describe(config: Config): string;
 }
 
-/** The longest wait a Node timer holds, ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Waits `ms` on `timers`, or less if `signal` aborts. Resolves true when the full time passed. */
 export function wait(timers: Timers, ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  // Past what a timer can hold (about 24.8 days): only the signal ends the wait.
-  if (!(ms <= MAX_TIMER_MS)) return new Promise((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true }));
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      timers.clearTimeout(handle);
-      resolve(false);
-    };
-    const handle = timers.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return sleep(ms, signal, timers);
 }

@@ -1,6 +1,6 @@
 // Drives one user: onStart, then pick a task, run it, wait, repeat, until stopped; then onStop.
 import { InterruptTaskSet, isUserControlFlow, RescheduleTask, StopTest, StopUser } from './control-flow.ts';
-import { sleep } from './clock.ts';
+import { sleep, type Timers } from './clock.ts';
 import type { Events } from './events.ts';
 import type { TaskPlan } from './task-plan.ts';
 import type { TaskDef, TaskTable } from './tasks.ts';
@@ -17,6 +17,8 @@ export interface UserLoopControl {
   onStopTest(error: StopTest): void;
   /** Monotonic milliseconds. */
   now(): number;
+  /** Timers of the wait times (a fake clock in tests); the system's when absent. */
+  readonly timers?: Timers;
 }
 
 /** Why a user's loop ended: the run stopped it, it threw `StopUser`, or its `onStart` failed. */
@@ -71,7 +73,7 @@ function waitTimeOf(owner: Owner, user: User): WaitTime {
 async function waitAfter(owner: Owner, user: User, startedAt: number, control: UserLoopControl): Promise<boolean> {
   const seconds = waitTimeOf(owner, user)(owner, startedAt, control.now());
   if (!(seconds > 0)) return !control.softSignal.aborted;
-  return sleep(seconds * 1000, control.softSignal);
+  return sleep(seconds * 1000, control.softSignal, control.timers);
 }
 
 /** How one task ended: ran (even if a request in it failed), asked to skip the wait, or threw an error of the script. */

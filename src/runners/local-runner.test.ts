@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from '../core/clock.ts';
+import { FakeClock } from '../core/fake-clock.test-helper.ts';
 import { defaultClientDefaults, type Environment } from '../core/environment.ts';
 import { Events } from '../core/events.ts';
 import { LoadShape } from '../core/load-shape.ts';
@@ -24,16 +25,20 @@ class Admin extends User {
   waitTime = constant(0.02);
   @task async admin() {}
 }
-/** A task that takes 300 ms, to see stop-timeout at work. */
+/** The fake clock of the current test: runner, waits and tasks all move only when the test advances it. */
+let clock = new FakeClock();
+
+/** A task that takes 300 ms of the test's clock, to see stop-timeout at work. */
 class Slow extends User {
   static finished = 0;
   @task async slow() {
-    await sleep(300);
+    await sleep(300, undefined, clock);
     Slow.finished++;
   }
 }
 
 function setup(classes: Record<string, UserClass>, extra: { stopTimeout?: number; shape?: LoadShape } = {}) {
+  clock = new FakeClock();
   const events = new Events();
   const environment: Environment = { events, host: undefined, logger: silentLogger, clientDefaults: defaultClientDefaults, parsedOptions: {}, runner: undefined };
   const stats = new RequestStats();
@@ -47,80 +52,89 @@ function setup(classes: Record<string, UserClass>, extra: { stopTimeout?: number
     stopTimeout: extra.stopTimeout ?? 0,
     drainTimeout: 2,
     tickMs: 100,
+    clock,
+    timers: clock,
   });
-  return { runner, events, stats };
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
+  return { runner, events, stats, clock };
 }
 
 describe('the local runner', () => {
   it('ramps to the target at the spawn rate and reports spawning complete', async () => {
-    const { runner, events } = setup({ Worker });
+    const { runner, events, clock } = setup({ Worker });
     let completed = -1;
     events.spawningComplete.addListener((e) => (completed = e.userCount));
-    const started = Date.now();
     runner.start({ userCount: 10, spawnRate: 20 });
     assert.equal(runner.state, 'spawning');
-    await until(() => runner.state === 'running');
-    const took = Date.now() - started;
+    assert.equal(runner.targetUserCount, 10);
+    // One user at once, then one every 50 ms: the 10th at 450 ms.
+    await clock.advance(440);
+    assert.equal(runner.userCount, 9);
+    assert.equal(runner.state, 'spawning');
+    await clock.advance(10);
+    assert.equal(runner.state, 'running');
     assert.equal(completed, 10);
     assert.equal(runner.userCount, 10);
-    assert.ok(took >= 400 && took < 1500, `10 users at 20/s take ~0.45 s, took ${took} ms`);
-    await runner.stop();
+    const stopping = runner.stop();
+    await clock.advance(100);
+    await stopping;
     assert.equal(runner.state, 'stopped');
     assert.equal(runner.userCount, 0);
   });
 
   it('changes the count mid-run, up and down, keeping fixed-count users', async () => {
-    const { runner } = setup({ Admin, Worker });
+    const { runner, clock } = setup({ Admin, Worker });
     runner.start({ userCount: 6, spawnRate: 1000 });
-    await until(() => runner.state === 'running');
+    await clock.advance(10);
+    assert.equal(runner.state, 'running');
     assert.deepEqual(runner.userClassCounts(), { Admin: 1, Worker: 5 });
     runner.start({ userCount: 2, spawnRate: 1000 });
-    await until(() => runner.state === 'running' && runner.userCount === 2);
+    await clock.advance(10);
+    assert.equal(runner.state, 'running');
     assert.deepEqual(runner.userClassCounts(), { Admin: 1, Worker: 1 });
     runner.start({ userCount: 9, spawnRate: 1000 });
-    await until(() => runner.state === 'running' && runner.userCount === 9);
+    await clock.advance(10);
     assert.deepEqual(runner.userClassCounts(), { Admin: 1, Worker: 8 });
-    await runner.stop();
+    const stopping = runner.stop();
+    await clock.advance(100);
+    await stopping;
   });
 
-  it('stops by itself after the run time', async () => {
-    const { runner } = setup({ Worker });
-    const started = Date.now();
+  it('stops by itself after the run time, and not before', async () => {
+    const { runner, clock } = setup({ Worker });
     runner.start({ userCount: 3, spawnRate: 100, runTime: 0.5 });
-    await runner.whenStopped();
-    const took = Date.now() - started;
-    assert.ok(took >= 480 && took < 2000, `took ${took} ms`);
+    let stopped = false;
+    void runner.whenStopped().then(() => (stopped = true));
+    await clock.advance(499);
+    assert.equal(stopped, false);
+    assert.equal(runner.state, 'running');
+    await clock.advance(100);
+    assert.equal(stopped, true);
     assert.equal(runner.state, 'stopped');
   });
 
   it('lets running tasks finish within the stop timeout', async () => {
     Slow.finished = 0;
-    const { runner } = setup({ Slow }, { stopTimeout: 2 });
+    const { runner, clock } = setup({ Slow }, { stopTimeout: 2 });
     runner.start({ userCount: 3, spawnRate: 1000 });
-    await sleep(100);
-    await runner.stop();
+    await clock.advance(100);
+    const stopping = runner.stop();
+    await clock.advance(250);
+    await stopping;
     assert.equal(Slow.finished, 3, 'all three tasks in progress completed');
   });
 
-  it('without a stop timeout ends users at their next wait or request', async () => {
+  it('without a stop timeout ends users at their next wait or request, and starts no new task', async () => {
     Slow.finished = 0;
-    const { runner } = setup({ Slow });
+    const { runner, clock } = setup({ Slow });
     runner.start({ userCount: 3, spawnRate: 1000 });
-    await sleep(100);
-    const started = Date.now();
-    await runner.stop();
-    // A task that awaits nothing of Cicada's still runs to its end; nothing new starts after it.
-    assert.ok(Date.now() - started < 1000);
+    await clock.advance(100);
+    const stopping = runner.stop();
+    // A task that awaits nothing of Cicada's still runs to its end (200 ms more); nothing new starts after it.
+    await clock.advance(250);
+    await stopping;
+    assert.equal(runner.state, 'stopped');
     const finishedAtStop = Slow.finished;
-    await sleep(400);
+    await clock.advance(1000);
     assert.equal(Slow.finished, finishedAtStop, 'no task started after the stop');
   });
 
@@ -135,18 +149,21 @@ describe('the local runner', () => {
         return null;
       }
     }
-    const { runner } = setup({ Worker }, { shape: new Shape() });
+    const { runner, clock } = setup({ Worker }, { shape: new Shape() });
     runner.startShape();
+    await clock.advance(1000);
     await runner.whenStopped();
     assert.ok(counts.includes(4) && counts.includes(2), `saw ${counts.join(',')}`);
     assert.equal(runner.state, 'stopped');
   });
 
   it('can start again after a stop, from clean statistics', async () => {
-    const { runner, stats } = setup({ Worker });
+    const { runner, stats, clock } = setup({ Worker });
     runner.start({ userCount: 2, spawnRate: 1000 });
-    await sleep(150);
-    await runner.stop();
+    await clock.advance(150);
+    const stopping = runner.stop();
+    await clock.advance(100);
+    await stopping;
     assert.ok(stats.snapshot(0).total.numRequests > 0);
     runner.start({ userCount: 1, spawnRate: 1000 });
     assert.equal(stats.snapshot(0).total.numRequests <= 1, true);
@@ -158,9 +175,10 @@ describe('the local runner', () => {
       waitTime = constant(3600);
       @task async idle() {}
     }
-    const { runner } = setup({ Idle });
+    const { runner, clock } = setup({ Idle });
     runner.start({ userCount: 10_000, spawnRate: 1_000_000 });
-    await until(() => runner.state === 'running');
+    await clock.advance(10);
+    assert.equal(runner.state, 'running');
     assert.equal(runner.userCount, 10_000);
     await runner.stop();
     assert.equal(runner.userCount, 0);

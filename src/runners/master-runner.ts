@@ -1,6 +1,6 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
-import { systemClock, systemTimers, type Timers } from '../core/clock.ts';
+import { repeat, systemClock, systemTimers, type Timers } from '../core/clock.ts';
 import { shareOf, type ScenarioCommon, type Segment } from '../core/executor.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
@@ -100,7 +100,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private tagScenarios = false;
   private spawnSeq = 0;
   private runTimer: unknown;
-  private readonly tickTimer: NodeJS.Timeout;
+  private readonly stopTick: () => void;
   private stopping: Promise<void> | undefined;
   private stopped = deferred();
   private stopWaiters: (() => void)[] = [];
@@ -112,7 +112,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.clock = options.clock ?? systemClock;
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`master ${from} → ${to}`));
     this.timers = options.timers ?? systemTimers;
-    this.tickTimer = setInterval(() => this.tick(), this.timing.heartbeatIntervalMs);
+    this.stopTick = repeat(this.timers, this.timing.heartbeatIntervalMs, () => this.tick());
     options.environment.runner = this;
   }
 
@@ -199,8 +199,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     while (this.readyWorkers < n) {
       if (this.clock.now() >= deadline || this.machine.is('stopped')) return false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(1000, Math.max(1, deadline - this.clock.now())));
-        this.joinWaiters.push(() => { clearTimeout(timer); resolve(); });
+        const timer = this.timers.setTimeout(resolve, Math.min(1000, Math.max(1, deadline - this.clock.now())));
+        this.joinWaiters.push(() => { this.timers.clearTimeout(timer); resolve(); });
       });
     }
     return true;
@@ -602,8 +602,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const pending = () => [...this.workers.values()].filter((w) => told.has(w.id) && !w.missing && w.connected && w.stoppedEpoch !== epoch);
     while (pending().length > 0 && this.clock.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 500);
-        this.stopWaiters.push(() => { clearTimeout(timer); resolve(); });
+        const timer = this.timers.setTimeout(resolve, 500);
+        this.stopWaiters.push(() => { this.timers.clearTimeout(timer); resolve(); });
       });
     }
     const late = pending();
@@ -623,14 +623,14 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.broadcast({ type: 'quit' });
     const deadline = this.clock.now() + maxWaitMs;
     while ([...seqs].some(([id, seq]) => this.options.stats.seqOf(id) <= seq && this.workers.get(id)?.connected) && this.clock.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => this.timers.setTimeout(() => r(undefined), 20));
     }
-    clearInterval(this.tickTimer);
+    this.stopTick();
   }
 
   /** Stops the master's own timers (tests, and the end of a run). */
   close(): void {
-    clearInterval(this.tickTimer);
+    this.stopTick();
     this.timers.clearTimeout(this.runTimer);
     for (const c of this.closed.values()) c.stop();
   }

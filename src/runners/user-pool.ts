@@ -172,7 +172,7 @@ export class UserPool {
   }
 
   private async drive(handle: UserHandle, user: User): Promise<void> {
-    const control = { softSignal: handle.soft.signal, events: this.events, plan: this.options.plan, now: this.options.now, onStopTest: this.options.onStopTest };
+    const control = { softSignal: handle.soft.signal, events: this.events, plan: this.options.plan, now: this.options.now, onStopTest: this.options.onStopTest, timers: this.timers };
     const feed = this.options.feed?.(this.spawned++);
     const outcome = await (feed !== undefined ? runIterations(user, control, feed) : runUser(user, control));
     const endedByItself = outcome.reason !== 'stopped' && !handle.soft.signal.aborted;

@@ -1,6 +1,6 @@
 // A worker: runs the users the master assigns, reports cumulative stats, and stops load when the master is gone.
 import type { Clock } from '../core/clock.ts';
-import { systemClock, systemTimers, type Timers } from '../core/clock.ts';
+import { repeat, systemClock, systemTimers, type Timers } from '../core/clock.ts';
 import type { ScenarioCommon, Segment } from '../core/executor.ts';
 import type { StopTest } from '../core/control-flow.ts';
 import { MessageListeners, type MessageListener, type RunnerControl } from '../core/contracts.ts';
@@ -61,7 +61,8 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   private stopTimeoutMs = 0;
   private drainMs = 5000;
   private lastHeard: number;
-  private timers: NodeJS.Timeout[] = [];
+  private stopTimers: (() => void)[] = [];
+  private readonly wait: Timers;
   private pendingAck: { seq: number; resolve: () => void } | undefined;
   private finished: { promise: Promise<void>; resolve: () => void };
   private stopping: Promise<void> | undefined;
@@ -71,6 +72,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   constructor(options: WorkerRunnerOptions) {
     this.options = options;
     this.timing = { ...defaultWorkerTiming, ...options.timing };
+    this.wait = options.timers ?? systemTimers;
     this.clock = options.clock ?? systemClock;
     this.lastHeard = this.clock.now();
     const { logger } = options.environment;
@@ -79,7 +81,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
       classes: options.userClasses,
       plan: options.plan,
       clock: this.clock,
-      timers: options.timers ?? systemTimers,
+      timers: this.wait,
       equalWeights: options.equalWeights ?? false,
       onStopTest: (error: StopTest) => {
         logger.warning(`StopTest on this worker: ${error.message}; stopping its users (the master decides about the run)`);
@@ -92,8 +94,8 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     });
     let resolve!: () => void;
     this.finished = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.timers.push(setInterval(() => this.report(false), this.timing.reportIntervalMs));
-    this.timers.push(setInterval(() => this.beat(), this.timing.heartbeatIntervalMs));
+    this.stopTimers.push(repeat(this.wait, this.timing.reportIntervalMs, () => this.report(false)));
+    this.stopTimers.push(repeat(this.wait, this.timing.heartbeatIntervalMs, () => this.beat()));
     options.environment.runner = this;
   }
 
@@ -311,14 +313,14 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
     await this.stopUsers();
     const seq = this.report(true);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.wait.setTimeout(() => {
         this.options.environment.logger.warning('the master did not acknowledge the final report in time; exiting anyway');
         resolve();
       }, this.timing.finalAckTimeoutMs);
-      this.pendingAck = { seq, resolve: () => { clearTimeout(timer); resolve(); } };
+      this.pendingAck = { seq, resolve: () => { this.wait.clearTimeout(timer); resolve(); } };
     });
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    for (const stop of this.stopTimers) stop();
+    this.stopTimers = [];
     this.finished.resolve();
   }
 
@@ -326,8 +328,8 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
   async shutdown(): Promise<void> {
     await this.stopUsers();
     this.report(true);
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    for (const stop of this.stopTimers) stop();
+    this.stopTimers = [];
     this.finished.resolve();
   }
 }
