@@ -44,6 +44,21 @@ describe('htmlReport', () => {
     assert.ok(html.includes('<th>99.99%</th>'));
   });
 
+  it('shows the scenarios of arrival-rate and iteration-count runs (names as text), and nothing of them otherwise', () => {
+    assert.doesNotMatch(htmlReport(reportData()), /<h2>Scenarios<\/h2>/);
+    const base = reportData();
+    const data = {
+      ...base,
+      snapshot: { ...base.snapshot, scenarios: [{ name: `<b>${HOSTILE}</b>`, iterations: 1200, failedIterations: 0, dropped: 7, interrupted: 1, duration: { indices: [100], counts: [1200] }, lateness: { indices: [1], counts: [1200] } }] },
+      meta: { ...base.meta, scenarios: [{ name: `<b>${HOSTILE}</b>`, executor: 'constant-arrival-rate', description: '20 iterations per 1 s for 60 s' }] },
+    };
+    const html = htmlReport(data);
+    assert.match(html, /<h2>Scenarios<\/h2>/);
+    assert.ok(html.includes('<td class="text">constant-arrival-rate</td>'));
+    assert.ok(html.includes('<td class="num bad">7</td>') || html.includes('<td class="bad">7</td>'), 'dropped iterations stand out');
+    assert.ok(!html.includes(`<b>${HOSTILE}`), 'a scenario name stays text');
+  });
+
   it('draws three SVG charts: requests and failures per second, p50 and p95, users', () => {
     const html = htmlReport(reportData());
     assert.equal(html.match(/<svg /g)?.length, 3);

@@ -1,5 +1,6 @@
 // The self-contained HTML report (`--html`, `/stats/report`): inline CSS and SVG, no script, no network.
 import { PERCENTILES_TO_REPORT, type EntryView } from '../stats/types.ts';
+import { scenarioPercentiles } from '../stats/scenario-stats.ts';
 import { escapeHtml } from './escape-html.ts';
 import { formatDateTime, formatDuration, formatMs, formatPercent, PERCENTILE_LABELS, round2 } from './format.ts';
 import type { ReportData, TaskRatioNode } from './report-data.ts';
@@ -98,6 +99,42 @@ function percentilesTable(data: ReportData): string {
     cells: [kind(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs(e.percentiles[i] ?? null))), num(e.numRequests)],
   });
   return table([kind('Type'), text('Name'), ...PERCENTILE_LABELS, '# Requests'], [...data.entries.map((e) => row(e, false)), row(data.total, true)]);
+}
+
+/** The corrected view, when paced users made some requests; '' otherwise. */
+function correctedTable(data: ReportData): string {
+  if (data.total.correctedPercentiles === undefined) return '';
+  const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
+    total,
+    cells: [kind(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs((e.correctedPercentiles ?? e.percentiles)[i] ?? null))), num(e.numRequests)],
+  });
+  return section(
+    'Response time percentiles (ms), corrected for coordinated omission',
+    `<p class="none">Paced users (constantPacing, constantThroughput) that waited on a slow response did not send the requests they were due to; these percentiles add what those requests would have seen (HdrHistogram's expected-interval method).</p>\n${table([kind('Type'), text('Name'), ...PERCENTILE_LABELS, '# Requests'], [...data.entries.map((e) => row(e, false)), row(data.total, true)])}`,
+  );
+}
+
+/** Iterations of arrival-rate and iteration-count scenarios; '' when none ran. */
+function scenariosTable(data: ReportData): string {
+  const scenarios = data.snapshot.scenarios ?? [];
+  if (scenarios.length === 0) return '';
+  const meta = new Map((data.meta.scenarios ?? []).map((m) => [m.name, m]));
+  const at = (values: (number | null)[], p: number): Cell => num(formatMs(values[PERCENTILES_TO_REPORT.indexOf(p as never)] ?? null, '-'));
+  return section(
+    'Scenarios',
+    `<p class="none">iteration_duration runs from each iteration's scheduled start to its end; dropped iterations found no free user (the pool was at maxUsers) and did not run.</p>\n${table(
+      [text('Scenario'), text('Executor'), text('Load'), 'Iterations', 'Failed', 'Dropped', 'Interrupted', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Max (ms)', 'Late p99 (ms)'],
+      [...scenarios].sort((a, b) => a.name.localeCompare(b.name)).map((s) => {
+        const d = scenarioPercentiles(s.duration);
+        return {
+          cells: [
+            text(s.name), text(meta.get(s.name)?.executor ?? ''), text(meta.get(s.name)?.description ?? ''), num(s.iterations), num(s.failedIterations, s.failedIterations > 0),
+            num(s.dropped, s.dropped > 0), num(s.interrupted, s.interrupted > 0), at(d, 0.5), at(d, 0.95), at(d, 0.99), at(d, 1), at(scenarioPercentiles(s.lateness), 0.99),
+          ],
+        };
+      }),
+    )}`,
+  );
 }
 
 function failuresTable(data: ReportData): string {
@@ -215,6 +252,8 @@ ${metaList(data)}
 ${section('Charts', charts(data))}
 ${section('Request statistics', requestStatsTable(data))}
 ${section('Response time percentiles (ms)', percentilesTable(data))}
+${correctedTable(data)}
+${scenariosTable(data)}
 ${section('Failures', failuresTable(data))}
 ${section('Exceptions', exceptionsTable(data))}
 ${taskRatios(data)}
