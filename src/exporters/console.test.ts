@@ -114,6 +114,14 @@ describe('liveView', () => {
     assert.doesNotMatch(header, /remaining|spawning/);
   });
 
+  it('shows the iterations and dropped iterations of arrival-rate scenarios in the header, and nothing of them otherwise', () => {
+    assert.doesNotMatch(liveView(reportData(), progress), /iterations/);
+    const base = reportData();
+    const scenario = { iterations: 590, failedIterations: 0, interrupted: 0, duration: { indices: [], counts: [] }, lateness: { indices: [], counts: [] } };
+    const data = { ...base, snapshot: { ...base.snapshot, scenarios: [{ ...scenario, name: 'a', dropped: 3 }, { ...scenario, name: 'b', dropped: 9 }] } };
+    assert.match(liveView(data, progress).split('\n')[0] ?? '', /iterations 1180, dropped 12/);
+  });
+
   it('never shows a negative remaining time', () => {
     assert.match(liveView(reportData(), { ...progress, elapsedMs: 301_000 }), /remaining 0s/);
   });

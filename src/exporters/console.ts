@@ -20,6 +20,14 @@ export function liveHeader(data: ReportData, progress: LiveProgress, options: Ta
   parts.push(`${round2(data.total.currentRps)} req/s`);
   const failures = `failures ${formatPercent(data.total.failRatio)}`;
   parts.push(data.total.numFailures > 0 ? c.red(failures) : failures);
+  // Arrival-rate and iteration-count scenarios: iterations so far, and the ones dropped for want of a free user.
+  const scenarios = data.snapshot.scenarios ?? [];
+  if (scenarios.length > 0) {
+    const iterations = scenarios.reduce((n, s) => n + s.iterations, 0);
+    const dropped = scenarios.reduce((n, s) => n + s.dropped, 0);
+    const text = `iterations ${iterations}, dropped ${dropped}`;
+    parts.push(dropped > 0 ? c.yellow(text) : text);
+  }
   parts.push(sanitizeForTerminal(progress.state));
   return c.bold(parts.join(' | '));
 }
