@@ -68,7 +68,7 @@ export class DispatchedScenario implements ExecutorHost {
   /** The count the scenario is heading for: a `users` scenario's target, else where its executor is now. */
   get goal(): number {
     const users = (this.configNow as { users?: unknown }).users;
-    return this.configNow.executor === 'users' && typeof users === 'number' && !this.stopped.signal.aborted ? users : this.dispatch.target;
+    return this.configNow.executor === 'users' && typeof users === 'number' && !this.stopped.signal.aborted ? Math.min(users, this.dispatch.capacity) : Math.min(this.dispatch.target, this.dispatch.capacity);
   }
 
   /** Runs the executor from the scenario's start time. */
@@ -109,7 +109,15 @@ export class DispatchedScenario implements ExecutorHost {
     this.dispatch.setTotal(0);
   }
 
+  private warnCapacity(): void {
+    if (this.warnedCapacity) return;
+    this.warnedCapacity = true;
+    this.logger.warning(`only ${this.dispatch.capacity} users can be placed (fixedCount classes only); ramping to ${this.dispatch.capacity}`);
+  }
+
   private runOnce(): Promise<ExecutorEnd> {
+    const users = (this.configNow as { users?: unknown }).users;
+    if (typeof users === 'number' && users > this.dispatch.capacity) this.warnCapacity();
     const controller = new AbortController();
     this.run = controller;
     if (this.stopped.signal.aborted) controller.abort();
@@ -122,6 +130,7 @@ export class DispatchedScenario implements ExecutorHost {
 
   setUsers(n: number): void {
     if (this.stopped.signal.aborted && n > 0) return;
+    if (n > this.dispatch.capacity) this.warnCapacity();
     if (this.rampedTo !== undefined && n !== this.rampedTo) {
       this.rampedTo = undefined;
       this.options.onRampStart?.();
@@ -136,6 +145,7 @@ export class DispatchedScenario implements ExecutorHost {
   }
 
   private rampedTo: number | undefined;
+  private warnedCapacity = false;
 
   rampComplete(): void {
     this.rampedTo = this.dispatch.target;

@@ -113,6 +113,19 @@ describe('partitioned scenarios on a master', () => {
     }
   });
 
+  it('with only fixedCount classes, the target is what can be placed, with a warning, as in one process (regression: the master said 10 while 2 ran)', () => {
+    const warnings: string[] = [];
+    const env = { ...environment(), logger: { ...silentLogger, warning: (m: string) => warnings.push(m) } };
+    const master = new MasterRunner({ environment: env, classes: [{ name: 'F', weight: 1, fixedCount: 2 }], stats: new ClusterStats(), stopTimeout: 0, drainTimeout: 1, timing: { heartbeatIntervalMs: 50 } });
+    try {
+      master.start({ userCount: 10, spawnRate: 100 });
+      assert.equal(master.targetUserCount, 2);
+      assert.ok(warnings.some((w) => /only 2 users can be placed/.test(w)), warnings.join('\n'));
+    } finally {
+      master.close();
+    }
+  });
+
   it('a LoadShape drives a distributed run: the master ticks it and places its users over the workers', { timeout: 15_000 }, async () => {
     const { LoadShape } = await import('../core/load-shape.ts');
     class Steps extends LoadShape {

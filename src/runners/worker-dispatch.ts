@@ -64,6 +64,11 @@ export class WorkerDispatch {
     return this.requested;
   }
 
+  /** The most users the classes can place (Infinity unless only fixedCount classes are in play). */
+  get capacity(): number {
+    return this.seq.capacity;
+  }
+
   /** Worker ids, sorted: placement order and tie-breaks follow it, so dispatch is deterministic. */
   get workers(): readonly string[] {
     return this.slots.map((s) => s.id);

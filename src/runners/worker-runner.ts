@@ -131,6 +131,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
 
   resetStats(): void {
     this.options.stats.reset();
+    this.options.environment.events.resetStats.fire({});
   }
 
   whenStopped(): Promise<void> {
@@ -186,7 +187,7 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
         return;
       case 'reset':
         this.epoch = message.epoch;
-        this.options.stats.reset();
+        this.resetStats();
         return;
       case 'ack':
         if (this.pendingAck && message.seq >= this.pendingAck.seq) this.pendingAck.resolve();
