@@ -13,6 +13,7 @@ import type { UserClass } from '../core/user.ts';
 import type { RequestStats } from '../stats/request-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
 import { DEFAULT_SCENARIO, parseScenario, requestScenario } from './executors/index.ts';
+import { RunTimer } from './run-timer.ts';
 import { ScenarioSet } from './scenario-set.ts';
 import { describeStopWait, type StopPlan } from './user-pool.ts';
 
@@ -50,7 +51,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
   private readonly timers: Timers;
   private readonly scenarios: ScenarioSet;
   private stopTick: (() => void) | undefined;
-  private runTimer: unknown;
+  private readonly runTime: RunTimer;
   private stopping: Promise<void> | undefined;
   private stopped: { promise: Promise<void>; resolve: () => void };
   private readonly listeners = new MessageListeners();
@@ -59,6 +60,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? systemTimers;
+    this.runTime = new RunTimer(this.timers, options.environment.logger, () => void this.stop());
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`runner ${from} → ${to}`));
     this.scenarios = new ScenarioSet({
       environment: options.environment,
@@ -144,7 +146,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
       throw new UsageError(`a ${running?.config.executor ?? 'scenario'} run is going: it cannot be changed to ${config.executor === 'users' ? 'a user count' : 'an arrival rate'}`, 'stop the run first, then start again');
     }
     // An arrival rate's run time is its scenario's duration (its graceful stop then follows); a user count's caps the run.
-    this.setRunTime(request.arrivalRate === undefined ? request.runTime : undefined);
+    this.runTime.set(request.arrivalRate === undefined ? request.runTime : undefined);
   }
 
   startShape(runTime?: number): void {
@@ -153,7 +155,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     const config = parseScenario('shape', { executor: 'shape', shape: this.options.shape.constructor.name }, 'LoadShape', { stopTimeoutMs: this.options.stopTimeout * 1000 });
     this.begin();
     this.scenarios.add({ ...config, tickMs: this.options.tickMs ?? 1000 } as ScenarioCommon, WHOLE);
-    this.setRunTime(runTime);
+    this.runTime.set(runTime);
   }
 
   startScenarios(scenarios: readonly ScenarioCommon[], runTime?: number): void {
@@ -164,7 +166,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.begin();
     this.options.stats.tagScenarios = scenarios.length > 1;
     for (const config of scenarios) this.scenarios.add(config, WHOLE);
-    this.setRunTime(runTime);
+    this.runTime.set(runTime);
   }
 
   stop(): Promise<void> {
@@ -205,15 +207,6 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.stopTick = repeat(this.timers, this.options.tickMs ?? 1000, () => this.options.stats.recordHistory(this.userCount));
   }
 
-  private setRunTime(seconds: number | undefined): void {
-    this.timers.clearTimeout(this.runTimer);
-    this.runTimer = undefined;
-    if (seconds === undefined) return;
-    this.runTimer = this.timers.setTimeout(() => {
-      this.options.environment.logger.info(`run time limit (${seconds} s) reached, stopping`);
-      void this.stop();
-    }, seconds * 1000);
-  }
 
   private rampDone(): void {
     if (!this.machine.is('spawning')) return;
@@ -247,7 +240,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     if (this.machine.is('ready')) this.machine.to('spawning');
     this.machine.to('stopping');
     environment.events.testStopping.fire({ environment });
-    this.timers.clearTimeout(this.runTimer);
+    this.runTime.clear();
     const { cut, abandoned } = await this.scenarios.stopAll(this.stopPlan());
     if (cut > 0) environment.logger.warning(`${cut} requests still in flight were cut and recorded as failed: cancelled at stop`);
     if (abandoned > 0) environment.logger.warning(`${abandoned} users were still busy in their own code after the stop (it ignores user.signal); left behind`);

@@ -15,6 +15,7 @@ import type { ClassWeight } from './user-sequence.ts';
 import { DispatchedScenario } from './dispatched-scenario.ts';
 import { DEFAULT_SCENARIO, executorOf, parseScenario, requestScenario } from './executors/index.ts';
 import { partitionFrom } from './partition.ts';
+import { RunTimer } from './run-timer.ts';
 import type { Assignment } from './worker-dispatch.ts';
 
 /** Where the master's messages to one worker go. */
@@ -99,7 +100,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   /** More than one scenario runs: requests are recorded per scenario (`name [scenario]`). */
   private tagScenarios = false;
   private spawnSeq = 0;
-  private runTimer: unknown;
+  private readonly runTime: RunTimer;
   private readonly stopTick: () => void;
   private stopping: Promise<void> | undefined;
   private stopped = deferred();
@@ -112,6 +113,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.clock = options.clock ?? systemClock;
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`master ${from} → ${to}`));
     this.timers = options.timers ?? systemTimers;
+    this.runTime = new RunTimer(this.timers, options.environment.logger, () => void this.stop());
     this.stopTick = repeat(this.timers, this.timing.heartbeatIntervalMs, () => this.tick());
     options.environment.runner = this;
   }
@@ -341,7 +343,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     } else {
       throw new UsageError(`a run is going: it cannot be changed to ${open ? 'an arrival rate' : 'a user count'} on a master`, 'stop the run first, then start again');
     }
-    this.setRunTime(request.arrivalRate === undefined ? request.runTime : undefined);
+    this.runTime.set(request.arrivalRate === undefined ? request.runTime : undefined);
   }
 
   /** Runs the cicadafile's LoadShape for the whole cluster: the master ticks it and dispatches its users. */
@@ -351,7 +353,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     if (!this.machine.is('ready', 'stopped')) throw new UsageError(`cannot start a shape while ${this.state}`);
     this.begin();
     this.addClosed(parseScenario('shape', { executor: 'shape', shape: shape.constructor.name }, 'LoadShape', { stopTimeoutMs: this.options.stopTimeout * 1000 }));
-    this.setRunTime(runTime);
+    this.runTime.set(runTime);
   }
 
   startScenarios(scenarios: readonly ScenarioCommon[], runTime?: number): void {
@@ -364,7 +366,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       if (executorOf(config).model === 'closed') this.addClosed(config);
       else this.addPartitioned(config);
     }
-    this.setRunTime(runTime);
+    this.runTime.set(runTime);
   }
 
   private begin(): void {
@@ -385,15 +387,6 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.options.environment.events.testStart.fire({ environment: this.options.environment });
   }
 
-  private setRunTime(seconds: number | undefined): void {
-    this.timers.clearTimeout(this.runTimer);
-    this.runTimer = undefined;
-    if (seconds === undefined) return;
-    this.runTimer = this.timers.setTimeout(() => {
-      this.options.environment.logger.info(`run time limit (${seconds} s) reached, stopping`);
-      void this.stop();
-    }, seconds * 1000);
-  }
 
   private addClosed(config: ScenarioCommon, classes?: readonly string[]): void {
     const { environment } = this.options;
@@ -590,7 +583,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const { environment } = this.options;
     this.machine.to('stopping');
     environment.events.testStopping.fire({ environment });
-    this.timers.clearTimeout(this.runTimer);
+    this.runTime.clear();
     const epoch = this.options.stats.epoch;
     for (const c of this.closed.values()) c.stop();
     for (const p of this.partitioned.values()) p.over = true;
@@ -631,7 +624,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   /** Stops the master's own timers (tests, and the end of a run). */
   close(): void {
     this.stopTick();
-    this.timers.clearTimeout(this.runTimer);
+    this.runTime.clear();
     for (const c of this.closed.values()) c.stop();
   }
 }

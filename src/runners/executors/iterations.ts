@@ -1,5 +1,21 @@
 // What both iteration-count executors share: budgets of iterations, and the run bounded by `maxDuration`.
 import { wait, type ExecutorEnd, type ExecutorHost, type IterationBudget } from '../../core/executor.ts';
+import { durationMs, wholeNumber } from './fields.ts';
+
+/** The fields both iteration-count executors take: `users`, `iterations` (≥ 1 each) and `maxDuration` (default 10 min, as k6). */
+export interface IterationFields {
+  readonly users: number;
+  readonly iterations: number;
+  readonly maxDurationMs: number;
+}
+
+export function iterationFields(raw: Readonly<Record<string, unknown>>, where: string): IterationFields {
+  return {
+    users: raw.users === undefined ? 1 : wholeNumber(raw.users, 'users', where, 1),
+    iterations: raw.iterations === undefined ? 1 : wholeNumber(raw.iterations, 'iterations', where, 1),
+    maxDurationMs: raw.maxDuration === undefined ? 10 * 60_000 : durationMs(raw.maxDuration, 'maxDuration', where),
+  };
+}
 
 /** Iterations shared by every user of the scenario in this process: whoever is free takes the next. */
 export class SharedBudget implements IterationBudget {

@@ -1,7 +1,6 @@
 // `per-user-iterations`: each of `users` users runs exactly `iterations` iterations, within `maxDuration`.
 import { shareOf, type Executor, type ScenarioCommon, type Segment } from '../../core/executor.ts';
-import { durationMs, wholeNumber } from './fields.ts';
-import { PerUserBudget, runBudget, type IterationsPlan } from './iterations.ts';
+import { iterationFields, PerUserBudget, runBudget, type IterationsPlan } from './iterations.ts';
 
 export interface PerUserIterationsConfig extends ScenarioCommon {
   readonly executor: 'per-user-iterations';
@@ -19,9 +18,7 @@ export const perUserIterationsExecutor = {
     return {
       ...common,
       executor: 'per-user-iterations',
-      users: raw.users === undefined ? 1 : wholeNumber(raw.users, 'users', where, 1),
-      iterations: raw.iterations === undefined ? 1 : wholeNumber(raw.iterations, 'iterations', where, 1),
-      maxDurationMs: raw.maxDuration === undefined ? 10 * 60_000 : durationMs(raw.maxDuration, 'maxDuration', where),
+      ...iterationFields(raw, where),
     };
   },
   plan(config, segment: Segment): IterationsPlan {

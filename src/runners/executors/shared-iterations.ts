@@ -1,7 +1,6 @@
 // `shared-iterations`: exactly `iterations` iterations in all, shared by `users` looping users, within `maxDuration`.
 import { shareOf, type Executor, type ScenarioCommon, type Segment } from '../../core/executor.ts';
-import { durationMs, wholeNumber } from './fields.ts';
-import { runBudget, SharedBudget, type IterationsPlan } from './iterations.ts';
+import { iterationFields, runBudget, SharedBudget, type IterationsPlan } from './iterations.ts';
 
 export interface SharedIterationsConfig extends ScenarioCommon {
   readonly executor: 'shared-iterations';
@@ -19,9 +18,7 @@ export const sharedIterationsExecutor = {
     return {
       ...common,
       executor: 'shared-iterations',
-      users: raw.users === undefined ? 1 : wholeNumber(raw.users, 'users', where, 1),
-      iterations: raw.iterations === undefined ? 1 : wholeNumber(raw.iterations, 'iterations', where, 1),
-      maxDurationMs: raw.maxDuration === undefined ? 10 * 60_000 : durationMs(raw.maxDuration, 'maxDuration', where),
+      ...iterationFields(raw, where),
     };
   },
   plan(config, segment: Segment): IterationsPlan {
