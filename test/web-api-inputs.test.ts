@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { sleep } from '../src/core/clock.ts';
+import { parseScenario } from '../src/runners/executors/index.ts';
 import { call, HOST, HOSTILE_NAME, login, message, startTestServer, type Login, type TestServer } from './web-helpers.ts';
 
 describe('web API: POST /swarm input', () => {
@@ -40,6 +41,22 @@ describe('web API: POST /swarm input', () => {
     ['class twice', { user_count: 1, spawn_rate: 1, user_classes: ['Shopper', 'Shopper'] }, 'user_classes'],
     ['unknown key', { user_count: 1, spawn_rate: 1, headless: true }, 'headless'],
     ['mass assignment of an option', { user_count: 1, spawn_rate: 1, stop_timeout: 99 }, 'stop_timeout'],
+    ['arrival_rate 0', { arrival_rate: 0 }, 'arrival_rate'],
+    ['arrival_rate -5', { arrival_rate: -5 }, 'arrival_rate'],
+    ['arrival_rate "abc"', { arrival_rate: 'abc' }, 'arrival_rate'],
+    ['arrival_rate "1e3"', { arrival_rate: '1e3' }, 'arrival_rate'],
+    ['arrival_rate "Infinity"', { arrival_rate: 'Infinity' }, 'arrival_rate'],
+    ['arrival_rate true', { arrival_rate: true }, 'arrival_rate'],
+    ['arrival_rate over 1,000,000', { arrival_rate: 1_000_001 }, 'arrival_rate'],
+    ['arrival_rate with user_count', { arrival_rate: 10, user_count: 5 }, 'user_count'],
+    ['arrival_rate with spawn_rate', { arrival_rate: 10, spawn_rate: 5 }, 'spawn_rate'],
+    ['max_users without arrival_rate', { user_count: 1, spawn_rate: 1, max_users: 5 }, 'max_users'],
+    ['max_users alone', { max_users: 5 }, 'max_users'],
+    ['max_users 0', { arrival_rate: 10, max_users: 0 }, 'max_users'],
+    ['max_users 2.5', { arrival_rate: 10, max_users: 2.5 }, 'max_users'],
+    ['max_users over 1,000,000', { arrival_rate: 10, max_users: 1_000_001 }, 'max_users'],
+    ['arrival_rate with an unknown class', { arrival_rate: 10, user_classes: ['Nope'] }, 'user_classes'],
+    ['scenarios when none are declared', { scenarios: 'all' }, 'scenarios'],
   ];
   for (const [label, body, field] of bad) {
     it(`refuses ${label} with 400 naming ${field}, and starts nothing`, async () => {
@@ -52,6 +69,24 @@ describe('web API: POST /swarm input', () => {
       assert.equal(server.runner.state, 'ready');
     });
   }
+
+  it('refuses a form that gives arrival_rate twice', async () => {
+    const res = await call(server, 'POST', '/swarm', { cookie: operator.cookie, token: operator.token, form: 'arrival_rate=1&arrival_rate=1000' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json<{ field: string }>().field, 'arrival_rate');
+    assert.equal(server.runner.state, 'ready');
+  });
+
+  it('refuses an arrival rate when the cicadafile has a LoadShape', async () => {
+    const shaped = await startTestServer({ withUsers: true, facts: { shapeClass: 'Curve' } });
+    const s = await login(shaped, 'operator');
+    const res = await call(shaped, 'POST', '/swarm', { cookie: s.cookie, token: s.token, body: { arrival_rate: 10 } });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json<{ field: string }>().field, 'arrival_rate');
+    assert.match(message(res), /LoadShape/);
+    assert.equal(shaped.runner.state, 'ready');
+    await shaped.close();
+  });
 
   it('refuses a start without a host when the user classes have none and -H was not given', async () => {
     const hostless = await startTestServer({ withUsers: true, facts: { hostRequired: true, host: '' } });
@@ -113,6 +148,144 @@ describe('web API: POST /swarm input', () => {
     assert.ok(fresh.stats.find((e) => e.name === 'Aggregated')!.num_requests < stats.stats.find((e) => e.name === 'Aggregated')!.num_requests + 5, 'a new run starts from clean statistics');
     await call(server, 'POST', '/stop', auth);
   });
+});
+
+interface ScenarioRow {
+  name: string;
+  executor: string | null;
+  iterations: number;
+  failed_iterations: number;
+  dropped_iterations: number;
+  interrupted_iterations: number;
+  iteration_duration_percentiles: Record<string, number | null>;
+  start_lateness_p99: number | null;
+}
+interface LiveStats {
+  state: string;
+  stats: { name: string; num_requests: number; response_time_percentiles: Record<string, number | null> }[];
+  scenarios: ScenarioRow[];
+  dropped_iterations: number;
+  current_arrival_rate: number | null;
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('web API: arrival rates and declared scenarios from POST /swarm', () => {
+  const DECLARED = [
+    { name: 'steady', raw: { executor: 'constant-arrival-rate', rate: 40, duration: '1s', preAllocatedUsers: 2, userClasses: ['Browser'] } },
+    { name: 'batch', raw: { executor: 'shared-iterations', users: 2, iterations: 5, userClasses: ['Shopper'] } },
+  ];
+  let server: TestServer;
+  let auth: { cookie: string; token: string };
+  const started: (readonly string[])[] = [];
+  before(async () => {
+    const configs = DECLARED.map((d) => parseScenario(d.name, d.raw, 'test', { stopTimeoutMs: 0 }));
+    server = await startTestServer({
+      withUsers: true,
+      facts: { scenarios: [{ name: 'steady', executor: 'constant-arrival-rate', description: '40 iterations per 1 s for 1 s' }, { name: 'batch', executor: 'shared-iterations', description: '5 iterations over 2 users' }] },
+    });
+    // As the CLI wires it: the declared scenarios of these names (all when none) on the real runner.
+    server.run.startScenarios = (names, runTime) => {
+      started.push(names);
+      server.runner.startScenarios(names.length === 0 ? configs : configs.filter((c) => names.includes(c.name)), runTime);
+    };
+    const s = await login(server, 'operator');
+    auth = { cookie: s.cookie, token: s.token };
+  });
+  after(async () => {
+    await server.runner.stop();
+    await server.close();
+  });
+  const stats = async (): Promise<LiveStats> => (await call(server, 'GET', '/stats/requests', { cookie: auth.cookie })).json<LiveStats>();
+
+  it('/config lists the declared scenarios with executor and description', async () => {
+    const config = (await call(server, 'GET', '/config', { cookie: auth.cookie })).json<{ scenarios: unknown }>();
+    assert.deepEqual(config.scenarios, [
+      { name: 'steady', executor: 'constant-arrival-rate', description: '40 iterations per 1 s for 1 s' },
+      { name: 'batch', executor: 'shared-iterations', description: '5 iterations over 2 users' },
+    ]);
+  });
+
+  it('arrival_rate starts an open-model run: iterations are counted, and /stats/requests shows the scenario and its rate', async () => {
+    const res = await call(server, 'POST', '/swarm', { ...auth, body: { arrival_rate: 20, max_users: 3, run_time: '30s', user_classes: ['Browser'] } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { success: true, message: 'Swarming started', host: 'http://127.0.0.1:9', arrival_rate: 20, max_users: 3, run_time: 30, user_classes: ['Browser'] });
+    assert.ok(server.runner.targetUserCount >= 1 && server.runner.targetUserCount <= 3, `the pool is capped by max_users: ${server.runner.targetUserCount}`);
+    await until(() => (server.runner.snapshot().scenarios?.[0]?.iterations ?? 0) >= 5, 'iterations');
+    assert.deepEqual(server.runner.userClassCounts(), { Browser: server.runner.userCount });
+    const first = await stats();
+    assert.equal(first.current_arrival_rate, null, 'one sample is not a rate');
+    await sleep(1500);
+    const live = await stats();
+    const row = live.scenarios.find((s) => s.name === 'default')!;
+    assert.equal(row.executor, 'constant-arrival-rate');
+    assert.ok(row.iterations >= 20, `iterations: ${row.iterations}`);
+    assert.equal(row.failed_iterations, 0);
+    assert.deepEqual(Object.keys(row.iteration_duration_percentiles), Object.keys(live.stats.at(-1)!.response_time_percentiles));
+    assert.equal(typeof row.iteration_duration_percentiles['0.5'], 'number');
+    assert.equal(typeof row.start_lateness_p99, 'number');
+    assert.equal(live.dropped_iterations, row.dropped_iterations);
+    assert.ok(live.current_arrival_rate !== null && live.current_arrival_rate > 8 && live.current_arrival_rate < 40, `about 20/s: ${live.current_arrival_rate}`);
+    const change = await call(server, 'POST', '/swarm', { ...auth, body: { user_count: 2, spawn_rate: 1 } });
+    assert.equal(change.statusCode, 409, 'an arrival-rate run is not turned into a user count');
+    await call(server, 'POST', '/stop', auth);
+    assert.equal((await stats()).current_arrival_rate, 0, 'nothing starts once stopped');
+  });
+
+  it('scenarios start the declared ones named: only those run, with their executor in /stats/requests', async () => {
+    const res = await call(server, 'POST', '/swarm', { ...auth, body: { scenarios: ['batch'] } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { success: true, message: 'Swarming started', host: 'http://127.0.0.1:9', scenarios: ['batch'] });
+    assert.deepEqual(started.at(-1), ['batch']);
+    await server.runner.whenStopped();
+    const done = await stats();
+    assert.deepEqual(done.scenarios.map((s) => [s.name, s.executor, s.iterations, s.dropped_iterations]), [['batch', 'shared-iterations', 5, 0]]);
+  });
+
+  it('a form may repeat scenarios, and `all` starts every declared one', async () => {
+    const res = await call(server, 'POST', '/swarm', { ...auth, form: 'scenarios=steady&scenarios=batch&run_time=20s' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json<{ scenarios: string[] }>().scenarios, ['steady', 'batch']);
+    assert.deepEqual(started.at(-1), ['steady', 'batch']);
+    await server.runner.whenStopped();
+    const both = await stats();
+    assert.deepEqual(both.scenarios.map((s) => s.name).sort(), ['batch', 'steady']);
+    const all = await call(server, 'POST', '/swarm', { ...auth, form: 'scenarios=all' });
+    assert.equal(all.statusCode, 200, all.body);
+    assert.deepEqual(started.at(-1), [], 'all: the starter gets no names');
+    assert.deepEqual(all.json<{ scenarios: string[] }>().scenarios, ['steady', 'batch']);
+    await server.runner.whenStopped();
+  });
+
+  const refused: [string, unknown, string, RegExp][] = [
+    ['an unknown scenario, naming the declared ones', { scenarios: ['steady', 'nope'] }, 'scenarios', /unknown scenario 'nope'; declared: steady, batch/],
+    ['a scenario named twice', { scenarios: ['batch', 'batch'] }, 'scenarios', /twice/],
+    ['an empty list', { scenarios: [] }, 'scenarios', /at least one/],
+    ['`all` among names', { scenarios: ['all', 'batch'] }, 'scenarios', /stands alone/],
+    ['a list of numbers', { scenarios: [1, 2] }, 'scenarios', /list of scenario names/],
+    ['scenarios with user_count', { scenarios: 'all', user_count: 5, spawn_rate: 1 }, 'user_count', /not with scenarios/],
+    ['scenarios with arrival_rate', { scenarios: 'all', arrival_rate: 5 }, 'arrival_rate', /not with scenarios/],
+    ['scenarios with user_classes', { scenarios: 'all', user_classes: ['Browser'] }, 'user_classes', /not with scenarios/],
+    ['scenarios with a host', { scenarios: 'all', host: 'http://127.0.0.1:9' }, 'host', /not with scenarios/],
+  ];
+  for (const [label, body, field, text] of refused) {
+    it(`refuses ${label} with 400 naming ${field}`, async () => {
+      await server.runner.whenStopped();
+      const before = started.length;
+      const res = await call(server, 'POST', '/swarm', { ...auth, body });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json<{ field: string }>().field, field);
+      assert.match(message(res), text);
+      assert.equal(started.length, before, 'nothing was started');
+      assert.equal(server.runner.state, 'stopped');
+    });
+  }
 });
 
 describe('web API: headers, errors, static files, downloads', () => {
@@ -205,8 +378,10 @@ describe('web API: headers, errors, static files, downloads', () => {
     assert.equal(stats.stats.at(-1)!.name, 'Aggregated');
     assert.deepEqual(Object.keys(stats.errors[0]!).sort(), ['error', 'first_seen', 'last_seen', 'method', 'name', 'occurrences']);
     assert.equal(stats.errors[0]!.error, '</script><script>window.__xss=1</script>');
+    assert.deepEqual([stats.scenarios, stats.dropped_iterations, stats.current_arrival_rate], [[], 0, null], 'a user-count run has no iteration scenarios');
     const config = (await call(server, 'GET', '/config', { cookie: admin.cookie })).json<Record<string, unknown>>();
     assert.deepEqual(config.user_classes, ['Shopper', 'Browser']);
+    assert.deepEqual(config.scenarios, [], 'none declared');
     assert.equal(config.distributed, false);
     assert.deepEqual((await call(server, 'GET', '/worker-count', { cookie: admin.cookie })).json(), { worker_count: 0 });
     assert.deepEqual((await call(server, 'GET', '/exceptions', { cookie: admin.cookie })).json(), { exceptions: [] });

@@ -177,6 +177,34 @@ describe('web UI in a browser (users file, one process)', { skip }, () => {
     await attacker.close();
     await context.close();
   });
+  it('an operator picks "Arrival rate" in the start form: the run starts iterations, the header shows arrivals/s and drops, the Scenarios tab counts them', async () => {
+    const context = await browser.newContext();
+    const { page, problems } = await newPage(context);
+    await logIn(page, url, WEB_USERS.operator);
+    const state = async (): Promise<string> => ((await page.getByTestId('header-state').textContent()) ?? '').toLowerCase();
+    await until(async () => (await state()).includes('stopped') || (await state()).includes('ready'), 'an idle run');
+    if ((await page.getByTestId('new-test-button').count()) > 0) await page.getByTestId('new-test-button').click();
+    await page.getByTestId('start-mode-arrival').check();
+    assert.equal(await page.getByTestId('start-users').count(), 0, 'the user count is not asked for');
+    await page.getByTestId('start-arrival-rate').fill('10');
+    await page.getByTestId('start-max-users').fill('4');
+    await page.getByTestId('start-host').fill(target.url);
+    await page.getByTestId('start-run-time').fill('30s');
+    const before = target.total();
+    await page.getByTestId('start-submit').click();
+    await page.getByTestId('header-arrival-rate').waitFor();
+    assert.equal((await page.getByTestId('header-dropped').textContent())?.trim(), '0');
+    await page.getByTestId('tab-scenarios').click();
+    await until(async () => (await numberIn(page, '[data-testid="scenario-iterations"]')) >= 10, 'iterations in the Scenarios table');
+    assert.match((await page.getByTestId('scenario-row').first().textContent()) ?? '', /default.*constant-arrival-rate/);
+    await until(async () => /\d/.test((await page.getByTestId('header-arrival-rate').textContent()) ?? ''), 'a current arrival rate');
+    assert.equal(await page.getByTestId('edit-button').count(), 0, 'an arrival rate has no user count to edit');
+    assert.ok(target.total() > before, 'the target received the iterations');
+    await page.getByTestId('stop-button').click();
+    await until(async () => (await state()).includes('stopped'), 'the stopped state');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
 
 describe('web UI in a browser with --processes 2', { skip }, () => {

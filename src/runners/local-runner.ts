@@ -147,6 +147,12 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     }
     // An arrival rate's run time is its scenario's duration (its graceful stop then follows); a user count's caps the run.
     this.runTime.set(request.arrivalRate === undefined ? request.runTime : undefined);
+    this.runningIfNothingRamps();
+  }
+
+  /** Only arrival rates and iteration counts: nothing ramps, the run is running as soon as it starts. */
+  private runningIfNothingRamps(): void {
+    if (this.machine.is('spawning') && !this.scenarios.isRamping) this.rampDone();
   }
 
   startShape(runTime?: number): void {
@@ -167,6 +173,7 @@ export class LocalRunner implements RunnerControl<StatsSnapshot> {
     this.options.stats.tagScenarios = scenarios.length > 1;
     for (const config of scenarios) this.scenarios.add(config, WHOLE);
     this.runTime.set(runTime);
+    this.runningIfNothingRamps();
   }
 
   stop(): Promise<void> {

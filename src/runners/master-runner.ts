@@ -344,6 +344,15 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       throw new UsageError(`a run is going: it cannot be changed to ${open ? 'an arrival rate' : 'a user count'} on a master`, 'stop the run first, then start again');
     }
     this.runTime.set(request.arrivalRate === undefined ? request.runTime : undefined);
+    this.runningIfNothingRamps();
+  }
+
+  /** Only arrival rates and iteration counts: nothing ramps, the run is running as soon as it starts. */
+  private runningIfNothingRamps(): void {
+    if (this.ramping.size === 0 && this.machine.is('spawning')) {
+      this.machine.to('running');
+      this.options.environment.events.spawningComplete.fire({ userCount: this.targetUserCount });
+    }
   }
 
   /** Runs the cicadafile's LoadShape for the whole cluster: the master ticks it and dispatches its users. */
@@ -367,6 +376,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       else this.addPartitioned(config);
     }
     this.runTime.set(runTime);
+    this.runningIfNothingRamps();
   }
 
   private begin(): void {

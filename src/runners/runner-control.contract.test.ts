@@ -391,6 +391,7 @@ function runnerControlContract(name: string, makeSubject: () => Subject | Promis
         parseScenario('count', { executor: 'shared-iterations', users: 3, iterations: 30, userClasses: ['A'] }, 'test', { stopTimeoutMs: 0 }),
         parseScenario('rate', { executor: 'constant-arrival-rate', rate: 50, duration: '400ms', userClasses: ['B'] }, 'test', { stopTimeoutMs: 0 }),
       ]);
+      assert.equal(control.state, 'running', 'nothing ramps: the run is running at once (regression: it stayed spawning)');
       assert.throws(() => control.startScenarios([]), isUsageError);
       assert.throws(() => control.start({ userCount: 1, spawnRate: 1 }), isUsageError, 'a user count cannot replace running scenarios');
       await within(control.whenStopped(), WAIT_MS, 'whenStopped() once both scenarios ended');

@@ -7,10 +7,13 @@ import { PERCENTILES_TO_REPORT } from '../stats/types.ts';
 import { HttpError } from './http-error.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
 import { parseSwarm } from './swarm-input.ts';
-import type { WebContext } from './server.ts';
+import type { WebContext } from './context.ts';
 
 /** A self-contained report may style itself but run nothing (the report carries the same policy in a meta tag). */
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+/** The scenario a start request runs as (k6's name; the runners' DEFAULT_SCENARIO, which web may not import). */
+const DEFAULT_SCENARIO = 'default';
 
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -29,16 +32,38 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
 
   // A host given once (by -H or an earlier /swarm) stays the run's host.
   let hostKnown = facts.hostRequired !== true;
+  // The scenarios the start form offers: the declared ones, when this run can start them.
+  const declared = (): NonNullable<typeof facts.scenarios> => (run.startScenarios !== undefined ? (facts.scenarios ?? []) : []);
   app.post('/swarm', { config: operator }, (request) => {
-    const input = parseSwarm(request.body, facts.userClasses, facts.shapeClass !== null, hostKnown);
+    const input = parseSwarm(request.body, { classes: facts.userClasses, hasShape: facts.shapeClass !== null, hostKnown, scenarios: declared().map((s) => s.name) });
     const who = request.session?.user ?? 'local';
     try {
-      if (input.kind === 'shape') {
-        runner.startShape(input.runTime);
-        logger.info(`web: ${who} started the LoadShape ${facts.shapeClass ?? ''}`);
-        return { success: true, message: `Swarming started using shape class '${facts.shapeClass ?? ''}'` };
+      switch (input.kind) {
+        case 'shape':
+          runner.startShape(input.runTime);
+          ctx.live.started = new Map();
+          logger.info(`web: ${who} started the LoadShape ${facts.shapeClass ?? ''}`);
+          return { success: true, message: `Swarming started using shape class '${facts.shapeClass ?? ''}'` };
+        case 'scenarios': {
+          run.startScenarios?.(input.names, input.runTime);
+          const chosen = input.names.length === 0 ? declared() : declared().filter((s) => input.names.includes(s.name));
+          ctx.live.started = new Map(chosen.map((s) => [s.name, s.executor]));
+          logger.info(`web: ${who} started the scenarios ${chosen.map((s) => s.name).join(', ')}`);
+          return {
+            success: true,
+            message: 'Swarming started',
+            host: facts.host,
+            scenarios: chosen.map((s) => s.name),
+            ...(input.runTime !== undefined ? { run_time: input.runTime } : {}),
+          };
+        }
+        case 'arrival':
+        case 'users':
+          runner.start(input.request);
+          // An arrival rate runs as the `default` scenario (a user count records no iterations).
+          ctx.live.started = new Map(input.kind === 'arrival' ? [[DEFAULT_SCENARIO, 'constant-arrival-rate']] : []);
+          break;
       }
-      runner.start(input.request);
     } catch (error) {
       // The runner refuses what its state does not allow (e.g. while stopping): the request was fine, the moment not.
       if (error instanceof UsageError) throw new HttpError(409, error.message);
@@ -46,11 +71,14 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
     }
     const { request: r } = input;
     if (r.host !== undefined) hostKnown = true;
-    logger.info(`web: ${who} set ${r.userCount} users at ${r.spawnRate}/s${r.host ? ` on ${r.host}` : ''}`);
+    const load = r.arrivalRate !== undefined ? `${r.arrivalRate} iterations/s${r.maxUsers !== undefined ? ` (at most ${r.maxUsers} users)` : ''}` : `${r.userCount} users at ${r.spawnRate}/s`;
+    logger.info(`web: ${who} set ${load}${r.host ? ` on ${r.host}` : ''}`);
     return {
       success: true,
       message: 'Swarming started',
       host: r.host ?? facts.host,
+      ...(r.arrivalRate !== undefined ? { arrival_rate: r.arrivalRate } : {}),
+      ...(r.maxUsers !== undefined ? { max_users: r.maxUsers } : {}),
       ...(r.runTime !== undefined ? { run_time: r.runTime } : {}),
       ...(r.userClasses !== undefined ? { user_classes: r.userClasses } : {}),
     };
@@ -78,9 +106,13 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
     distributed: facts.distributed,
     version: facts.version,
     percentiles: [...PERCENTILES_TO_REPORT],
+    scenarios: declared(),
   }));
 
-  app.get('/stats/requests', { config: viewer }, () => statsRequestsJson(run.report(), runner.targetUserCount, run.workers?.()));
+  app.get('/stats/requests', { config: viewer }, () => {
+    const data = run.report();
+    return statsRequestsJson(data, ctx.live.inputsFor(data, run));
+  });
 
   app.get('/stats/history', { config: viewer }, () => ({ history: runner.snapshot().history.map(historyPointJson) }));
 

@@ -5,7 +5,7 @@ import { HttpError } from './http-error.ts';
 import { OidcLoginError, type PendingLogin } from './oidc.ts';
 import { MAX_PASSWORD_LENGTH, verifyPassword, type PasswordHash } from './password.ts';
 import { randomToken } from './sessions.ts';
-import type { WebContext } from './server.ts';
+import type { WebContext } from './context.ts';
 
 /** Checked for unknown names too, so a wrong name takes as long as a wrong password. */
 const DUMMY_HASH: PasswordHash = {

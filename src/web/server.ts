@@ -3,17 +3,17 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import type { Logger } from '../core/logger.ts';
 import { HttpError } from './http-error.ts';
-import type { OidcClient } from './oidc.ts';
-import { roleAllows, type Access, type Role } from './roles.ts';
-import { DEFAULT_TIMEOUTS, sameSecret, SessionStore, type AuthMode, type Session, type SessionTimeouts } from './sessions.ts';
+import { roleAllows, type Access } from './roles.ts';
+import { DEFAULT_TIMEOUTS, sameSecret, SessionStore, type AuthMode, type Session } from './sessions.ts';
 import { loadUi, registerUi } from './static-ui.ts';
-import type { WebUser } from './users-file.ts';
-import type { WebRun } from './web-run.ts';
+import type { WebContext, WebServerOptions } from './context.ts';
+import { LiveNumbers } from './live-numbers.ts';
 import { registerApi } from './api-routes.ts';
 import { registerAuth } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
+
+export type { WebContext, WebServerOptions } from './context.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,39 +25,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     session: Session | undefined;
   }
-}
-
-export interface WebServerOptions {
-  host: string;
-  port: number;
-  /** PEM certificate and key: serve HTTPS (then cookies get `Secure` and `__Host-`, and HSTS is sent). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Users who may log in with a password; with neither this nor `oidc`, auth mode is none (loopback only). */
-  users?: ReadonlyMap<string, WebUser>;
-  oidc?: OidcClient;
-  run: WebRun;
-  /** Folder of the built UI (index.html and assets/). */
-  uiDir: string;
-  logger: Logger;
-  sessionTimeouts?: SessionTimeouts;
-  now?: () => number;
-  /** Login attempts per client address per window (default 10 per minute). */
-  loginRateLimit?: { max: number; windowMs: number };
-  /** Interval of the live stream's events (default 1 s). */
-  streamIntervalMs?: number;
-}
-
-/** Shared by the route modules. */
-export interface WebContext {
-  options: WebServerOptions;
-  sessions: SessionStore;
-  authMode: AuthMode;
-  secure: boolean;
-  cookieName: string;
-  logger: Logger;
-  /** Starts a session for a logged-in user (a new id every time) and sets its cookie. */
-  login(reply: FastifyReply, previous: Session | undefined, user: string, role: Role, mode: AuthMode): Session;
-  sessionJson(session: Session): { user: string; role: Role; csrfToken: string; authMode: AuthMode };
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -134,6 +101,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       return session;
     },
     sessionJson: (s) => ({ user: s.user, role: s.role, csrfToken: s.csrfToken, authMode: s.authMode }),
+    live: new LiveNumbers(),
   };
 
   const postPaths = new Set<string>();

@@ -1,7 +1,8 @@
 // The JSON of GET /stats/requests (Locust's fields, plus Cicada's) and of the history points charts use.
 import { entryJson, percentileMap, type EntryJson } from '../exporters/json.ts';
 import type { ReportData } from '../exporters/report-data.ts';
-import type { HistoryPoint } from '../stats/types.ts';
+import { scenarioPercentiles } from '../stats/scenario-stats.ts';
+import { PERCENTILES_TO_REPORT, type HistoryPoint, type ScenarioSnapshot } from '../stats/types.ts';
 import type { WorkerView } from './web-run.ts';
 
 /** Locust caps the tables at 500 rows; the UI stays responsive with many dynamic names. */
@@ -30,6 +31,46 @@ export function historyPointJson(point: HistoryPoint): HistoryPointJson {
   };
 }
 
+/** One scenario's iterations (arrival-rate and iteration-count executors record them; closed-model ones do not). */
+export interface ScenarioJson {
+  name: string;
+  /** null when the run does not say (a scenario the web layer did not start and the reports do not list). */
+  executor: string | null;
+  iterations: number;
+  failed_iterations: number;
+  dropped_iterations: number;
+  interrupted_iterations: number;
+  /** ms from each iteration's scheduled start to its end; the keys of `response_time_percentiles`. */
+  iteration_duration_percentiles: Record<string, number | null>;
+  /** How late the 99th percentile of iterations started against their schedule, ms. */
+  start_lateness_p99: number | null;
+}
+
+const P99 = PERCENTILES_TO_REPORT.indexOf(0.99);
+
+export function scenarioJson(s: ScenarioSnapshot, executor: string | null): ScenarioJson {
+  return {
+    name: s.name,
+    executor,
+    iterations: s.iterations,
+    failed_iterations: s.failedIterations,
+    dropped_iterations: s.dropped,
+    interrupted_iterations: s.interrupted,
+    iteration_duration_percentiles: percentileMap(scenarioPercentiles(s.duration)),
+    start_lateness_p99: scenarioPercentiles(s.lateness)[P99] ?? null,
+  };
+}
+
+/** What /stats/requests adds to a report: from the runner, the workers, and the web layer's own memory. */
+export interface LiveInputs {
+  targetUserCount: number;
+  workers?: WorkerView[] | undefined;
+  /** Iterations started per second lately; null when unknown. */
+  currentArrivalRate: number | null;
+  /** The executor of a scenario by name, or null. */
+  executorOf(name: string): string | null;
+}
+
 export interface StatsRequestsJson {
   stats: EntryJson[];
   errors: { method: string; name: string; error: string; occurrences: number; first_seen: number; last_seen: number }[];
@@ -49,9 +90,14 @@ export interface StatsRequestsJson {
   time: number;
   workers?: { id: string; state: string; user_count: number; cpu_usage: number; memory_usage: number; missing: boolean }[];
   worker_count?: number;
+  scenarios: ScenarioJson[];
+  dropped_iterations: number;
+  current_arrival_rate: number | null;
 }
 
-export function statsRequestsJson(data: ReportData, targetUserCount: number, workers?: WorkerView[]): StatsRequestsJson {
+export function statsRequestsJson(data: ReportData, live: LiveInputs): StatsRequestsJson {
+  const { targetUserCount, workers } = live;
+  const scenarios = data.snapshot.scenarios ?? [];
   const total = entryJson(data.total);
   const last = data.snapshot.history.at(-1);
   const current = last ? historyPointJson(last) : undefined;
@@ -87,5 +133,8 @@ export function statsRequestsJson(data: ReportData, targetUserCount: number, wor
           worker_count: workers.filter((w) => !w.missing).length,
         }
       : {}),
+    scenarios: scenarios.map((s) => scenarioJson(s, live.executorOf(s.name))),
+    dropped_iterations: scenarios.reduce((n, s) => n + s.dropped, 0),
+    current_arrival_rate: live.currentArrivalRate === null ? null : Math.round(live.currentArrivalRate * 100) / 100,
   };
 }

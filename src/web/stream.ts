@@ -4,7 +4,7 @@ import { HttpError } from './http-error.ts';
 import type { ReportData } from '../exporters/report-data.ts';
 import type { HistoryPoint } from '../stats/types.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
-import type { WebContext } from './server.ts';
+import type { WebContext } from './context.ts';
 
 /** More open streams than this are refused (each costs a timer and a JSON document per second). */
 const MAX_STREAMS = 100;
@@ -26,7 +26,7 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     const now = Date.now();
     if (!shared || now - shared.at >= interval / 2) {
       const data = run.report();
-      shared = { at: now, data, statsText: JSON.stringify(statsRequestsJson(data, run.runner.targetUserCount, run.workers?.())) };
+      shared = { at: now, data, statsText: JSON.stringify(statsRequestsJson(data, ctx.live.inputsFor(data, run))) };
     }
     return shared;
   };

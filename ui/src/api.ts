@@ -203,6 +203,11 @@ export interface SwarmRequest {
   host?: string;
   run_time?: string;
   user_classes?: string[];
+  /** The open model: iterations started per second (then no user_count/spawn_rate). */
+  arrival_rate?: number;
+  max_users?: number;
+  /** Declared scenarios to start, or 'all'. */
+  scenarios?: string[] | 'all';
 }
 
 export const swarm = (body: SwarmRequest): Promise<unknown> => request('POST', '/swarm', { body });

@@ -11,7 +11,17 @@ export interface StartValues {
   runTime: string;
   /** null: all user classes (also those a restarted server may have added). */
   classes: string[] | null;
+  /** Which load the form starts; absent in values stored by an older UI (then: users). */
+  mode?: StartMode;
+  arrivalRate?: string;
+  maxUsers?: string;
+  /** null: all declared scenarios. */
+  scenarios?: string[] | null;
 }
+
+/** The start form's choice: a user count (Locust's model), an arrival rate (the open model), or declared scenarios. */
+export type StartMode = 'users' | 'arrival' | 'scenarios';
+const MODES: readonly string[] = ['users', 'arrival', 'scenarios'];
 
 const START_KEY = 'cicada:start-form';
 const RATE_KEY = 'cicada:spawn-rate';
@@ -44,10 +54,20 @@ export function loadStartValues(): StartValues | null {
   const rate = text(o.rate);
   const runTime = text(o.runTime);
   if (users === null || rate === null || runTime === null) return null;
-  const classes = Array.isArray(o.classes)
-    ? o.classes.filter((c): c is string => typeof c === 'string' && c.length <= 200).slice(0, 500)
-    : null;
-  return { users, rate, host: text(o.host), runTime, classes };
+  const names = (v: unknown): string[] | null =>
+    Array.isArray(v) ? v.filter((c): c is string => typeof c === 'string' && c.length <= 200).slice(0, 500) : null;
+  const mode = typeof o.mode === 'string' && MODES.includes(o.mode) ? (o.mode as StartMode) : undefined;
+  return {
+    users,
+    rate,
+    host: text(o.host),
+    runTime,
+    classes: names(o.classes),
+    ...(mode !== undefined ? { mode } : {}),
+    arrivalRate: text(o.arrivalRate) ?? '',
+    maxUsers: text(o.maxUsers) ?? '',
+    scenarios: names(o.scenarios),
+  };
 }
 
 /** A host with a user name or password in it is not written to storage (it stays in memory). */

@@ -18,6 +18,13 @@ export interface LoginOptions {
   oidc: boolean;
 }
 
+/** A scenario the cicadafile or config declares (the start form offers them). */
+export interface ScenarioInfo {
+  name: string;
+  executor: string;
+  description: string;
+}
+
 export interface Config {
   user_classes: string[];
   shape_class: string | null;
@@ -28,6 +35,8 @@ export interface Config {
   distributed: boolean;
   version: string;
   percentiles: number[];
+  /** Declared scenarios; empty (or absent, from an older server) when none. */
+  scenarios?: ScenarioInfo[];
 }
 
 export interface StatsEntry {
@@ -68,6 +77,19 @@ export interface WorkerInfo {
   missing?: boolean;
 }
 
+/** One scenario's iterations in /stats/requests (arrival-rate and iteration-count executors). */
+export interface ScenarioStats {
+  name: string;
+  executor: string | null;
+  iterations: number;
+  failed_iterations: number;
+  dropped_iterations: number;
+  interrupted_iterations: number;
+  /** ms from each iteration's scheduled start; keys as in response_time_percentiles. */
+  iteration_duration_percentiles: Record<string, number | null>;
+  start_lateness_p99: number | null;
+}
+
 export interface StatsSnapshot {
   stats: StatsEntry[];
   errors: ErrorEntry[];
@@ -87,6 +109,10 @@ export interface StatsSnapshot {
   time?: number;
   workers?: WorkerInfo[];
   worker_count?: number;
+  scenarios?: ScenarioStats[];
+  dropped_iterations?: number;
+  /** Iterations started per second lately; null when not known. */
+  current_arrival_rate?: number | null;
 }
 
 export interface HistoryPoint {

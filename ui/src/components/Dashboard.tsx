@@ -10,6 +10,7 @@ import { Exceptions } from './Exceptions';
 import { FailuresTable } from './FailuresTable';
 import { Header } from './Header';
 import { RunControls } from './RunControls';
+import { Scenarios } from './Scenarios';
 import { StartForm } from './StartForm';
 import { StatsTable, type Sort } from './StatsTable';
 import { Tabs, type TabSpec } from './Tabs';
@@ -85,6 +86,11 @@ export function Dashboard({ session, onLogout }: Props) {
     { id: 'exceptions', label: 'Exceptions', badge: live.stats?.exceptions_count },
     { id: 'tasks', label: 'Tasks' },
   ];
+  const declared = config?.scenarios ?? [];
+  const iterationScenarios = live.stats?.scenarios ?? [];
+  if (declared.length > 0 || iterationScenarios.length > 0) {
+    tabs.splice(1, 0, { id: 'scenarios', label: 'Scenarios', badge: iterationScenarios.length || undefined });
+  }
   if (config?.distributed) tabs.push({ id: 'workers', label: 'Workers', badge: live.stats?.worker_count });
   if (session.role === 'admin') tabs.push({ id: 'downloads', label: 'Downloads' });
   const activeTab = tabs.some((t) => t.id === tab) ? tab : 'stats';
@@ -102,6 +108,8 @@ export function Dashboard({ session, onLogout }: Props) {
           role={session.role}
           state={state}
           editing={editing}
+          // An arrival-rate or iteration run has no user count to change (the server refuses one).
+          canEdit={iterationScenarios.length === 0}
           starting={showStart}
           busy={busy}
           onEdit={() => {
@@ -149,7 +157,7 @@ export function Dashboard({ session, onLogout }: Props) {
               setLastStart(values);
               saveStartValues(values);
               const rate = Number(values.rate);
-              if (values.rate.trim() !== '' && rate > 0) {
+              if ((values.mode ?? 'users') === 'users' && values.rate.trim() !== '' && rate > 0) {
                 setSpawnRate(rate);
                 saveSpawnRate(rate);
               }
@@ -179,6 +187,7 @@ export function Dashboard({ session, onLogout }: Props) {
         <Tabs tabs={tabs} active={activeTab} onSelect={setTab} />
         <section class="tab-panel" id="tab-panel" role="tabpanel" aria-labelledby={`tab-${activeTab}`}>
           {activeTab === 'stats' && <StatsTable stats={live.stats?.stats ?? []} sort={sort} onSort={setSort} />}
+          {activeTab === 'scenarios' && <Scenarios scenarios={iterationScenarios} declared={declared} />}
           {activeTab === 'charts' && <Charts history={live.history} />}
           {activeTab === 'failures' && <FailuresTable errors={live.stats?.errors ?? []} />}
           {activeTab === 'exceptions' && <Exceptions count={live.stats?.exceptions_count} />}

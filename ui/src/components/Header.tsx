@@ -47,6 +47,8 @@ export function Header({ session, stats, configHost, connected, onLogout, childr
       : formatCount(stats.user_count)
     : '–';
   const quietUser = session.authMode === 'none';
+  // Shown while an arrival-rate or iteration-count scenario has counted iterations.
+  const iterations = (stats?.scenarios?.length ?? 0) > 0;
 
   return (
     <header class="topbar">
@@ -67,6 +69,24 @@ export function Header({ session, stats, configHost, connected, onLogout, childr
         <Metric label="Users" testid="header-users" value={users} fixed />
         <Metric label="RPS" testid="header-rps" value={stats ? formatRps(stats.current_rps) : '–'} fixed />
         <Metric label="Failures" testid="header-fail-ratio" value={stats ? formatPercent(stats.fail_ratio) : '–'} fixed />
+        {iterations && (
+          <Metric
+            label="Arrivals/s"
+            testid="header-arrival-rate"
+            value={formatRps(stats?.current_arrival_rate)}
+            title="Iterations started per second lately (run plus dropped)"
+            fixed
+          />
+        )}
+        {iterations && (
+          <Metric
+            label="Dropped"
+            testid="header-dropped"
+            value={formatCount(stats?.dropped_iterations)}
+            title="Iterations not started: every user was busy and the pool was full"
+            fixed
+          />
+        )}
       </div>
 
       <div class="actions">{children}</div>

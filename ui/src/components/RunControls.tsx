@@ -4,6 +4,8 @@ interface Props {
   role: Role;
   state: RunState | undefined;
   editing: boolean;
+  /** False while the run has no user count to change (an arrival rate, iteration scenarios). */
+  canEdit?: boolean;
   /** The start form is showing (state ready, or "New test" was pressed). */
   starting: boolean;
   busy: boolean;
@@ -17,12 +19,12 @@ interface Props {
  * The buttons next to the header numbers. A viewer gets none of them (not disabled ones):
  * the server refuses the calls anyway, and buttons that always fail are noise.
  */
-export function RunControls({ role, state, editing, starting, busy, onEdit, onStop, onReset, onNewTest }: Props) {
+export function RunControls({ role, state, editing, canEdit = true, starting, busy, onEdit, onStop, onReset, onNewTest }: Props) {
   if (role === 'viewer') return null;
   const live = state === 'spawning' || state === 'running';
   return (
     <>
-      {live && !editing && (
+      {live && canEdit && !editing && (
         <button type="button" class="btn secondary" data-testid="edit-button" onClick={onEdit}>
           Edit
         </button>

@@ -3,7 +3,7 @@
 
 export interface FieldError {
   message: string;
-  /** The API field name (user_count, spawn_rate, host, run_time, user_classes). */
+  /** The API field name (user_count, spawn_rate, host, run_time, user_classes, arrival_rate, max_users, scenarios). */
   field?: string;
 }
 
@@ -21,6 +21,24 @@ export function parseSpawnRate(raw: string): number | FieldError {
     return { message: 'Spawn rate must be a number above 0 and at most 100,000.', field: 'spawn_rate' };
   }
   return v;
+}
+
+export function parseArrivalRate(raw: string): number | FieldError {
+  const v = Number(raw.trim());
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !Number.isFinite(v) || v <= 0 || v > 1_000_000) {
+    return { message: 'Arrival rate must be a number of iterations per second above 0 and at most 1,000,000.', field: 'arrival_rate' };
+  }
+  return v;
+}
+
+/** Empty: no cap of its own (the server's default, 10 × the rate). */
+export function parseMaxUsers(raw: string): number | undefined | FieldError {
+  const v = raw.trim();
+  if (v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1_000_000) {
+    return { message: 'Max users must be a whole number from 1 to 1,000,000, or empty.', field: 'max_users' };
+  }
+  return Number(v);
 }
 
 /** Both fields of a start or edit, checked in the form's order (the first bad one is reported). */
@@ -43,6 +61,9 @@ const FIELD_LABELS: Record<string, string> = {
   host: 'Host',
   run_time: 'Run time',
   user_classes: 'User classes',
+  arrival_rate: 'Arrival rate',
+  max_users: 'Max users',
+  scenarios: 'Scenarios',
 };
 
 /**
