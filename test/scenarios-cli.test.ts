@@ -59,6 +59,16 @@ describe('executors and scenarios from the command line', { concurrency: 2 }, ()
     assert.ok(Date.now() - started < 30_000);
   });
 
+  it('-i with -t: maxDuration ends the count early and the summary says how many iterations were not run', async () => {
+    const result = await run(['-f', fixture('scenarios/open.ts'), 'Caller', '-i', '1000', '-u', '1', '-t', '1s'], { env: { TARGET_PATH: '/delay/50' } });
+    assert.equal(result.code, 0, result.stderr);
+    const ran = scenarioRow(result.stdout, 'default').iterations;
+    const notRun = Number(/default: maxDuration ended it with (\d+) iterations not run/.exec(result.stdout)?.[1]);
+    assert.ok(ran > 5 && ran < 30, `one user at ~50 ms per iteration for 1 s: ${ran}`);
+    assert.equal(ran + notRun, 1000);
+    assert.match(result.stderr, /scenario default: maxDuration reached with \d+ iterations not run/);
+  });
+
   it('runs the scenarios a cicadafile exports, each on its classes, with per-scenario rows named `name [scenario]`', async () => {
     const csv = path.join(dir, 'two');
     const result = await run(['-f', fixture('scenarios/two.ts'), '--csv', csv]);

@@ -116,5 +116,7 @@ function narrow(config: ScenarioCommon, selection: Selection, loaded: LoadedCica
 
 /** What the reports say about the scenarios. */
 export function scenarioMeta(scenarios: readonly ScenarioCommon[]): ScenarioMeta[] {
-  return scenarios.map((s) => ({ name: s.name, executor: s.executor, description: executorOf(s).describe(s as never) }));
+  return scenarios.map((s) => ({
+    name: s.name, executor: s.executor, description: executorOf(s).describe(s as never), ...(Object.keys(s.tags).length > 0 ? { tags: { ...s.tags } } : {}),
+  }));
 }

@@ -58,6 +58,8 @@ export interface IterationEvent {
   ok: boolean;
   /** True when it was still running as the scenario's graceful stop ran out (it was then stopped). */
   interrupted: boolean;
+  /** Set once, as an iteration-count scenario ends at its `maxDuration`: the iterations it did not run (no iteration itself). */
+  notRun?: number;
   lateMs: number;
   durationMs: number;
 }

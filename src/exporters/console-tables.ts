@@ -206,5 +206,6 @@ export function scenariosTable(data: ReportData, options: TableOptions = {}): st
     lines.push(s.dropped > 0 ? c.yellow(line) : line);
   }
   lines.push(sep);
+  for (const s of scenarios) if ((s.notRun ?? 0) > 0) lines.push(c.yellow(`${sanitizeForTerminal(s.name)}: maxDuration ended it with ${s.notRun} iterations not run`));
   return lines.join('\n');
 }

@@ -123,13 +123,13 @@ function scenariosTable(data: ReportData): string {
   return section(
     'Scenarios',
     `<p class="none">iteration_duration runs from each iteration's scheduled start to its end; dropped iterations found no free user (the pool was at maxUsers) and did not run.</p>\n${table(
-      [text('Scenario'), text('Executor'), text('Load'), 'Iterations', 'Failed', 'Dropped', 'Interrupted', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Max (ms)', 'Late p99 (ms)'],
+      [text('Scenario'), text('Executor'), text('Load'), 'Iterations', 'Failed', 'Dropped', 'Interrupted', 'Not run', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Max (ms)', 'Late p99 (ms)'],
       [...scenarios].sort((a, b) => a.name.localeCompare(b.name)).map((s) => {
         const d = scenarioPercentiles(s.duration);
         return {
           cells: [
-            text(s.name), text(meta.get(s.name)?.executor ?? ''), text(meta.get(s.name)?.description ?? ''), num(s.iterations), num(s.failedIterations, s.failedIterations > 0),
-            num(s.dropped, s.dropped > 0), num(s.interrupted, s.interrupted > 0), at(d, 0.5), at(d, 0.95), at(d, 0.99), at(d, 1), at(scenarioPercentiles(s.lateness), 0.99),
+            text(s.name), text(meta.get(s.name)?.executor ?? ''), text([meta.get(s.name)?.description ?? '', ...Object.entries(meta.get(s.name)?.tags ?? {}).map(([k, v]) => `${k}=${v}`)].filter((t) => t !== '').join(' · ')), num(s.iterations), num(s.failedIterations, s.failedIterations > 0),
+            num(s.dropped, s.dropped > 0), num(s.interrupted, s.interrupted > 0), num(s.notRun ?? 0, (s.notRun ?? 0) > 0), at(d, 0.5), at(d, 0.95), at(d, 0.99), at(d, 1), at(scenarioPercentiles(s.lateness), 0.99),
           ],
         };
       }),

@@ -38,6 +38,8 @@ export interface ScenarioMeta {
   executor: string;
   /** e.g. `100 iterations per 1 s for 30 s`. */
   description: string;
+  /** The scenario's own tags (`tags: { team: 'checkout' }`). */
+  tags?: Record<string, string>;
 }
 
 /**

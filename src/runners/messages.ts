@@ -93,7 +93,7 @@ const snapshot = z.strictObject({
   history: z.array(z.unknown()).max(0),
   userCount: count,
   overflowedNames: count,
-  scenarios: z.array(z.strictObject({ name, iterations: count, failedIterations: count, dropped: count, interrupted: count, duration: histogram, lateness: histogram })).max(100).optional(),
+  scenarios: z.array(z.strictObject({ name, iterations: count, failedIterations: count, dropped: count, interrupted: count, notRun: count.optional(), duration: histogram, lateness: histogram })).max(100).optional(),
 });
 
 const classCounts = z.record(name, count);

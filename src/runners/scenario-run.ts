@@ -124,6 +124,10 @@ export class ScenarioRun implements ExecutorHost {
       const end = await this.drive(segment);
       if (this.stopped.signal.aborted) return;
       this.notRun = end.notRun ?? 0;
+      if (this.notRun > 0) {
+        this.logger.warning(`scenario ${this.config.name}: maxDuration reached with ${this.notRun} iterations not run`);
+        this.options.environment.events.iteration.fire({ scenario: this.config.name, dropped: false, ok: true, interrupted: false, lateMs: 0, durationMs: 0, notRun: this.notRun });
+      }
       await this.finish();
       onEnded();
     })();

@@ -8,6 +8,7 @@ class ScenarioEntry {
   failedIterations = 0;
   dropped = 0;
   interrupted = 0;
+  notRun = 0;
   readonly duration = new Histogram();
   readonly lateness = new Histogram();
 }
@@ -24,6 +25,10 @@ export class ScenarioStats {
       if (this.byName.size >= ScenarioStats.MAX) return;
       this.byName.set(e.scenario, (entry = new ScenarioEntry()));
     }
+    if (e.notRun !== undefined) {
+      entry.notRun += e.notRun;
+      return;
+    }
     if (e.dropped) {
       entry.dropped++;
       return;
@@ -37,7 +42,8 @@ export class ScenarioStats {
 
   snapshot(): ScenarioSnapshot[] {
     return [...this.byName].map(([name, e]) => ({
-      name, iterations: e.iterations, failedIterations: e.failedIterations, dropped: e.dropped, interrupted: e.interrupted, duration: e.duration.toData(), lateness: e.lateness.toData(),
+      name, iterations: e.iterations, failedIterations: e.failedIterations, dropped: e.dropped, interrupted: e.interrupted,
+      ...(e.notRun > 0 ? { notRun: e.notRun } : {}), duration: e.duration.toData(), lateness: e.lateness.toData(),
     }));
   }
 
@@ -57,6 +63,7 @@ export function mergeScenarios(lists: readonly (readonly ScenarioSnapshot[])[]):
       m.s.failedIterations += s.failedIterations;
       m.s.dropped += s.dropped;
       m.s.interrupted += s.interrupted;
+      if (s.notRun !== undefined) m.s.notRun = (m.s.notRun ?? 0) + s.notRun;
       m.duration.addData(s.duration);
       m.lateness.addData(s.lateness);
     }

@@ -78,6 +78,8 @@ export interface ScenarioSnapshot {
   dropped: number;
   /** Iterations still running when the scenario's graceful stop ran out. */
   interrupted: number;
+  /** Iterations an iteration count owed and did not run: its `maxDuration` ended it first. */
+  notRun?: number;
   /** `iteration_duration`: ms from each iteration's scheduled start to its end. */
   duration: HistogramData;
   /** How late iterations started against their schedule, ms. */

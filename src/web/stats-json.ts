@@ -40,6 +40,8 @@ export interface ScenarioJson {
   failed_iterations: number;
   dropped_iterations: number;
   interrupted_iterations: number;
+  /** Iterations an iteration count owed and did not run (its maxDuration ended it first). */
+  not_run_iterations: number;
   /** ms from each iteration's scheduled start to its end; the keys of `response_time_percentiles`. */
   iteration_duration_percentiles: Record<string, number | null>;
   /** How late the 99th percentile of iterations started against their schedule, ms. */
@@ -56,6 +58,7 @@ export function scenarioJson(s: ScenarioSnapshot, executor: string | null): Scen
     failed_iterations: s.failedIterations,
     dropped_iterations: s.dropped,
     interrupted_iterations: s.interrupted,
+    not_run_iterations: s.notRun ?? 0,
     iteration_duration_percentiles: percentileMap(scenarioPercentiles(s.duration)),
     start_lateness_p99: scenarioPercentiles(s.lateness)[P99] ?? null,
   };

@@ -85,6 +85,8 @@ export interface ScenarioStats {
   failed_iterations: number;
   dropped_iterations: number;
   interrupted_iterations: number;
+  /** Iterations an iteration count did not run: its maxDuration ended it first. */
+  not_run_iterations: number;
   /** ms from each iteration's scheduled start; keys as in response_time_percentiles. */
   iteration_duration_percentiles: Record<string, number | null>;
   start_lateness_p99: number | null;

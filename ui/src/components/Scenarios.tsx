@@ -18,7 +18,7 @@ interface Props {
 }
 
 export function Scenarios({ scenarios, declared }: Props) {
-  const columns = 7 + PERCENTILES.length;
+  const columns = 8 + PERCENTILES.length;
   return (
     <div>
       <p class="muted">
@@ -35,6 +35,7 @@ export function Scenarios({ scenarios, declared }: Props) {
               <th scope="col" class="num">Failed</th>
               <th scope="col" class="num">Dropped</th>
               <th scope="col" class="num">Interrupted</th>
+              <th scope="col" class="num">Not run</th>
               {PERCENTILES.map(([key, label]) => (
                 <th scope="col" class="num" key={key}>
                   {label}
@@ -55,6 +56,7 @@ export function Scenarios({ scenarios, declared }: Props) {
                   {formatCount(s.dropped_iterations)}
                 </td>
                 <td class="num">{formatCount(s.interrupted_iterations)}</td>
+                <td class={`num${s.not_run_iterations > 0 ? ' warn' : ''}`}>{formatCount(s.not_run_iterations)}</td>
                 {PERCENTILES.map(([key]) => (
                   <td class="num" key={key}>
                     {formatMs(s.iteration_duration_percentiles[key])}
