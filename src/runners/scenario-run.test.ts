@@ -70,7 +70,7 @@ function scenario(raw: Record<string, unknown>, name = 'test'): ScenarioCommon {
 function build(config: ScenarioCommon, clock: FakeClock, classes: Record<string, UserClass> = { Probe }) {
   const env = environment();
   const iterations: IterationEvent[] = [];
-  env.events.iteration.addListener((e) => void iterations.push(e));
+  env.events.iteration.addListener((e) => void (e.notRun === undefined && iterations.push(e)));
   const run = new ScenarioRun({
     config,
     environment: env,
@@ -199,7 +199,7 @@ describe('ScenarioRun and ScenarioSet, iteration counts', () => {
   function set(classes: Record<string, UserClass> = { Probe }) {
     const env = environment();
     const iterations: IterationEvent[] = [];
-    env.events.iteration.addListener((e) => void iterations.push(e));
+    env.events.iteration.addListener((e) => void (e.notRun === undefined && iterations.push(e)));
     const endedNames: string[] = [];
     const scenarios = new ScenarioSet({
       environment: env,
@@ -260,7 +260,9 @@ describe('ScenarioRun and ScenarioSet, iteration counts', () => {
   it('maxDuration cuts shared-iterations: it ends with iterations not run', async () => {
     reset(clock, 1000);
     let ended = 0;
-    const { run, iterations } = build(scenario({ executor: 'shared-iterations', iterations: 100, users: 2, maxDuration: '2s' }, 'cut'), clock);
+    const { run, iterations, env } = build(scenario({ executor: 'shared-iterations', iterations: 100, users: 2, maxDuration: '2s' }, 'cut'), clock);
+    const notRunEvents: number[] = [];
+    env.events.iteration.addListener((e) => void (e.notRun !== undefined && notRunEvents.push(e.notRun)));
     run.start(WHOLE, () => ended++);
     await advanceBy(clock, 5000, 100);
     await run.whenEnded();
@@ -271,6 +273,7 @@ describe('ScenarioRun and ScenarioSet, iteration counts', () => {
     // Two users × 1 s tasks in 2 s: 4 iterations.
     assert.equal(iterations.length, 4);
     assert.ok(log.starts.every((t) => t < 2000), `no iteration starts after maxDuration: ${log.starts.join(',')}`);
+    assert.deepEqual(notRunEvents, [96], 'one event says how many were not run');
   });
 
   it('a scenario is not ended before its start time', async () => {

@@ -39,7 +39,7 @@ export type ScenarioPhase = 'waiting' | 'running' | 'ending' | 'ended';
  * ends it: running iterations get `gracefulStop`, then the pool's stop path (drain, then cut).
  */
 export class ScenarioRun implements ExecutorHost {
-  readonly config: ScenarioCommon;
+  private configNow: ScenarioCommon;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly shape: ScenarioRunOptions['shape'];
@@ -66,7 +66,7 @@ export class ScenarioRun implements ExecutorHost {
 
   constructor(options: ScenarioRunOptions) {
     this.options = options;
-    this.config = options.config;
+    this.configNow = options.config;
     this.clock = options.clock;
     this.timers = options.timers;
     this.shape = options.shape;
@@ -83,6 +83,11 @@ export class ScenarioRun implements ExecutorHost {
       ...(options.newId !== undefined ? { newId: options.newId } : {}),
       ...(model === 'open' ? { feed: () => this.openFeed(), openModel: true } : model === 'iterations' ? { feed: (index: number) => this.budgetFeed(index) } : {}),
     });
+  }
+
+  /** The scenario's config (a replan may change it: a new target from the web UI). */
+  get config(): ScenarioCommon {
+    return this.configNow;
   }
 
   get logger(): Environment['logger'] {
@@ -121,7 +126,8 @@ export class ScenarioRun implements ExecutorHost {
       // A worker joining a scenario under way starts its schedule where the cluster's is.
       this.originAt = this.clock.now() - originShiftMs;
       this.phaseNow = 'running';
-      const end = await this.drive(segment);
+      // A replan while the scenario waited for its start time changed the segment it starts on.
+      const end = await this.drive(this.segmentNow ?? segment);
       if (this.stopped.signal.aborted) return;
       this.notRun = end.notRun ?? 0;
       if (this.notRun > 0) {
@@ -137,16 +143,24 @@ export class ScenarioRun implements ExecutorHost {
    * Runs the executor again on a new segment (a re-partition) or with a new config (a new target from
    * the web UI): the current run is ended and the new one picks up where it stopped, keeping the users.
    */
-  async replan(change: { segment?: Segment; config?: ScenarioCommon; restartClock?: boolean }): Promise<void> {
+  replan(change: { segment?: Segment; config?: ScenarioCommon; restartClock?: boolean }): Promise<void> {
+    // One at a time: two re-partitions in a row must not leave two executor runs going.
+    this.replans = this.replans.then(() => this.replanNow(change));
+    return this.replans;
+  }
+
+  private replans: Promise<void> = Promise.resolve();
+
+  private async replanNow(change: { segment?: Segment; config?: ScenarioCommon; restartClock?: boolean }): Promise<void> {
     if (this.phaseNow !== 'running') {
       if (change.segment !== undefined) this.segmentNow = change.segment;
-      if (change.config !== undefined) (this as { config: ScenarioCommon }).config = change.config;
+      if (change.config !== undefined) this.configNow = change.config;
       return;
     }
     // Set before the abort: the scenario's loop (drive) must see that a new run follows, not an end.
     let handOver!: (run: Promise<ExecutorEnd>) => void;
     this.restarted = new Promise<ExecutorEnd>((resolve) => (handOver = (run) => resolve(run)));
-    if (change.config !== undefined) (this as { config: ScenarioCommon }).config = change.config;
+    if (change.config !== undefined) this.configNow = change.config;
     const previous = this.running;
     this.run?.abort();
     const last = previous !== undefined ? await previous : undefined;
