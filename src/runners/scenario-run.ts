@@ -52,7 +52,6 @@ export class ScenarioRun implements ExecutorHost {
   private running: Promise<ExecutorEnd> | undefined;
   private stopped = new AbortController();
   private ended: Promise<void> = Promise.resolve();
-  private segmentNow: Segment | undefined;
   // The open model's hand-off: idle users wait in `idle`; arrivals for users still starting wait in `queued`.
   private readonly idle: ((due: number | null) => void)[] = [];
   private readonly queued: number[] = [];
@@ -120,14 +119,14 @@ export class ScenarioRun implements ExecutorHost {
    * its own end (not by `stop`). `originShiftMs` puts scenario time 0 that far in the past.
    */
   start(segment: Segment, onEnded: () => void, originShiftMs = 0): void {
-    this.segmentNow = segment;
+    this.switches = [{ from: segment.fromItem ?? 0, segment }];
     this.ended = (async () => {
       if (this.config.startTimeMs > 0 && !(await wait(this.timers, this.config.startTimeMs, this.stopped.signal))) return;
       // A worker joining a scenario under way starts its schedule where the cluster's is.
       this.originAt = this.clock.now() - originShiftMs;
       this.phaseNow = 'running';
-      // A replan while the scenario waited for its start time changed the segment it starts on.
-      const end = await this.drive(this.segmentNow ?? segment);
+      // Re-partitions may have come while the scenario waited for its start time: run its pieces.
+      const end = await this.drive(this.switches.length > 1 ? undefined : segment);
       if (this.stopped.signal.aborted) return;
       this.notRun = end.notRun ?? 0;
       if (this.notRun > 0) {
@@ -152,39 +151,62 @@ export class ScenarioRun implements ExecutorHost {
   private replans: Promise<void> = Promise.resolve();
 
   private async replanNow(change: { segment?: Segment; config?: ScenarioCommon; restartClock?: boolean }): Promise<void> {
-    if (this.phaseNow !== 'running') {
-      if (change.segment !== undefined) this.segmentNow = change.segment;
-      if (change.config !== undefined) this.configNow = change.config;
-      return;
-    }
+    if (change.segment !== undefined) this.addSwitch(change.segment);
+    if (change.config !== undefined) this.configNow = change.config;
+    if (this.phaseNow !== 'running') return;
     // Set before the abort: the scenario's loop (drive) must see that a new run follows, not an end.
     let handOver!: (run: Promise<ExecutorEnd>) => void;
     this.restarted = new Promise<ExecutorEnd>((resolve) => (handOver = (run) => resolve(run)));
-    if (change.config !== undefined) this.configNow = change.config;
+    const generation = ++this.generation;
     const previous = this.running;
     this.run?.abort();
     const last = previous !== undefined ? await previous : undefined;
-    if (change.restartClock === true) this.originAt = this.clock.now();
-    const old = this.segmentNow!;
-    const resumeAt = last?.next;
-    const { fromItem: _from, untilItem: _until, ...whole } = old;
-    const segment = change.segment ?? (change.restartClock === true ? whole : resumeAt !== undefined ? { ...old, fromItem: resumeAt } : old);
-    this.segmentNow = segment;
     if (this.stopped.signal.aborted) return handOver(Promise.resolve({ reason: 'stopped' }));
-    // A re-partition from item i0 (`fromItem`): the old share runs its items before i0 first, then the new share takes over.
-    const switchAt = change.segment?.fromItem;
-    if (switchAt !== undefined && resumeAt !== undefined && resumeAt < switchAt) {
-      handOver(this.runOnce({ ...old, fromItem: resumeAt, untilItem: switchAt }).then((end) => (this.stopped.signal.aborted ? end : this.runOnce(segment))));
-    } else {
-      handOver(this.runOnce(segment));
+    if (change.restartClock === true) {
+      // A new rate from now: its schedule starts afresh on this process's share, from its first item.
+      this.originAt = this.clock.now();
+      const { fromItem: _from, untilItem: _until, ...share } = this.switches.at(-1)!.segment;
+      this.switches = [{ from: 0, segment: share }];
+      return handOver(this.runOnce(share));
     }
+    handOver(this.runPieces(last?.next ?? 0, generation));
+  }
+
+  /**
+   * Who runs which item after re-partitions: from item `from` on, `segment` applies (until the next
+   * switch). A later switch from an item replaces any planned at or after it.
+   */
+  private switches: { from: number; segment: Segment }[] = [];
+  private generation = 0;
+
+  private addSwitch(segment: Segment): void {
+    const from = segment.fromItem ?? 0;
+    this.switches = [...this.switches.filter((s) => s.from < from), { from, segment }];
+  }
+
+  /** Runs the items from `resumeAt` on, each under the share that holds it, piece after piece; a newer replan ends the chain. */
+  private async runPieces(resumeAt: number, generation: number): Promise<ExecutorEnd> {
+    let end: ExecutorEnd = { reason: 'stopped', next: resumeAt };
+    let at = resumeAt;
+    for (let k = 0; k < this.switches.length; k++) {
+      const piece = this.switches[k]!;
+      const until = this.switches[k + 1]?.from;
+      if (until !== undefined && until <= at) continue;
+      if (this.stopped.signal.aborted || generation !== this.generation) return end;
+      const { fromItem: _from, untilItem: _until, ...share } = piece.segment;
+      end = await this.runOnce({ ...share, fromItem: Math.max(at, piece.from), ...(until !== undefined ? { untilItem: until } : {}) });
+      if (end.reason === 'done' || generation !== this.generation || until === undefined) return end;
+      // The piece reached its last item: the next share starts at its own first item (`next` counts in the old stripe).
+      at = until;
+    }
+    return end;
   }
 
   private restarted: Promise<ExecutorEnd> | undefined;
 
   /** Runs the executor until it ends by itself; a replan swaps the run under way for a new one. */
-  private async drive(segment: Segment): Promise<ExecutorEnd> {
-    let end = await this.runOnce(segment);
+  private async drive(segment: Segment | undefined): Promise<ExecutorEnd> {
+    let end = await (segment !== undefined ? this.runOnce(segment) : this.runPieces(this.switches[0]?.from ?? 0, this.generation));
     while (this.restarted !== undefined) {
       const next = this.restarted;
       this.restarted = undefined;
