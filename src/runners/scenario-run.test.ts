@@ -162,24 +162,24 @@ describe('ScenarioRun, open model (constant-arrival-rate)', () => {
     assert.deepEqual(log.starts, Array.from({ length: 20 }, (_, i) => i * 100), 'each arrival once, on time');
   });
 
-  it('three shares over a re-partition from 2 to 3 workers at arrival 8 start every arrival exactly once, on time (regression: the first of a new stripe was skipped)', async () => {
+  it('three shares over a re-partition from 2 to 3 workers at arrival 9 start every arrival exactly once, on time (regression: the first of a new stripe was skipped)', async () => {
     reset(clock, 0);
     const config = scenario({ ...openSlow, rate: 20, maxUsers: 5 }, 'open');
     const workers = [build(config, clock), build(config, clock)];
     workers[0]!.run.start({ index: 0, count: 2 }, () => undefined);
     workers[1]!.run.start({ index: 1, count: 2 }, () => undefined);
     await advanceBy(clock, 250, 50);
-    // The master says: from arrival 8 (due at 400 ms), three shares; the third worker joins the schedule 250 ms in.
-    void workers[0]!.run.replan({ segment: { index: 0, count: 3, fromItem: 8 } });
-    void workers[1]!.run.replan({ segment: { index: 1, count: 3, fromItem: 8 } });
+    // The master says: from arrival 9 (due at 450 ms), three shares; the third worker joins the schedule 250 ms in.
+    void workers[0]!.run.replan({ segment: { index: 0, count: 3, fromItem: 9 } });
+    void workers[1]!.run.replan({ segment: { index: 1, count: 3, fromItem: 9 } });
     const third = build(config, clock);
-    third.run.start({ index: 2, count: 3, fromItem: 8 }, () => undefined, 250);
+    third.run.start({ index: 2, count: 3, fromItem: 9 }, () => undefined, 250);
     workers.push(third);
     await advanceBy(clock, 3000, 25);
     const ran = workers.reduce((n, w) => n + w.iterations.filter((e) => !e.dropped).length, 0);
     assert.equal(ran, 40, '20/s for 2 s');
     assert.deepEqual([...log.starts].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i * 50), 'each arrival once, on time');
-    assert.ok(third.iterations.length >= 10, `the third share took a third of the arrivals from #8: ${third.iterations.length}`);
+    assert.ok(third.iterations.length >= 10, `the third share took a third of the arrivals from #9: ${third.iterations.length}`);
   });
 
   it('runs onStart once per user', async () => {
