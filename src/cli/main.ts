@@ -10,7 +10,7 @@ import { loadCicadafiles } from './load-cicadafile.ts';
 import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
-import { buildScenarios, configScenarios } from './scenarios.ts';
+import { buildScenarios, configScenarios, warnAboutFileLimit } from './scenarios.ts';
 import { driveHeadless, runLocal } from './run-headless.ts';
 import { driveWeb } from './run-web.ts';
 import { hashPasswordCommand } from './hash-password.ts';
@@ -58,6 +58,7 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   const drive = options.headless ? driveHeadless : driveWeb;
   const scenarios = buildScenarios({ options, sources, loaded, selection, toml: await configScenarios(options, process.cwd()) }, logger);
   const shortcut = options.arrivalRate !== undefined || options.iterations !== undefined;
+  if (scenarios !== undefined && !options.master && options.processes === undefined) warnAboutFileLimit(scenarios, logger);
   const headless = {
     options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout, scenarios,
     scenarioRunTime: shortcut ? undefined : options.runTime,

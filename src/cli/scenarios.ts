@@ -1,4 +1,5 @@
 // The run's scenarios: from `export const scenarios`, `[scenarios.NAME]` in cicada.toml, or the shortcuts --arrival-rate and -i.
+import { readFileSync } from 'node:fs';
 import { didYouMean } from '../core/did-you-mean.ts';
 import { UsageError } from '../core/errors.ts';
 import type { ScenarioCommon } from '../core/executor.ts';
@@ -112,6 +113,35 @@ function narrow(config: ScenarioCommon, selection: Selection, loaded: LoadedCica
     );
   }
   return config.userClasses === undefined && left.length === selection.classes.size ? config : { ...config, userClasses: left };
+}
+
+/** This process's soft limit of open files (`ulimit -n`), where Linux says it; undefined elsewhere. */
+export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const line = read().split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isFinite(soft) && soft > 0 ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Warns before the run when the users the scenarios may grow to (each HttpUser has its own connection)
+ * come near the open-file limit: past it, requests fail with EMFILE in the middle of the run.
+ */
+export function warnAboutFileLimit(scenarios: readonly ScenarioCommon[], logger: Logger, limit = openFileLimit()): void {
+  if (limit === undefined) return;
+  let users = 0;
+  for (const s of scenarios) {
+    const c = s as { maxUsers?: number; users?: number; stages?: { target: number }[] };
+    users += c.maxUsers ?? Math.max(c.users ?? 0, ...(s.executor === 'ramping-users' ? (c.stages ?? []).map((st) => st.target) : [0]));
+  }
+  if (users <= limit * 0.9) return;
+  logger.warning(
+    `the scenarios may grow to ${users} users, each with its own connection, but this process may open only ${limit} files (ulimit -n): ` +
+      'requests would fail with EMFILE. Raise the limit (ulimit -n 65536), lower maxUsers (--max-users), or spread the load with --processes',
+  );
 }
 
 /** What the reports say about the scenarios. */

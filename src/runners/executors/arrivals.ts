@@ -27,15 +27,17 @@ export function poolFields(raw: Readonly<Record<string, unknown>>, where: string
   const perSecond = (peakRate * 1000) / timeUnitMs;
   const maxGiven = raw.maxUsers !== undefined;
   const preGiven = raw.preAllocatedUsers !== undefined;
-  const preAllocatedUsers = preGiven ? wholeNumber(raw.preAllocatedUsers, 'preAllocatedUsers', where) : Math.max(1, Math.ceil(perSecond));
-  const maxUsers = maxGiven ? wholeNumber(raw.maxUsers, 'maxUsers', where, 1) : Math.max(preAllocatedUsers, Math.ceil(10 * perSecond), 1);
+  const given = preGiven ? wholeNumber(raw.preAllocatedUsers, 'preAllocatedUsers', where) : undefined;
+  const maxUsers = maxGiven ? wholeNumber(raw.maxUsers, 'maxUsers', where, 1) : Math.max(given ?? 1, Math.ceil(10 * perSecond), 1);
+  // The default pre-allocation is the rate per second, at most maxUsers (regression: --arrival-rate 5000 --max-users 2000 was refused).
+  const preAllocatedUsers = given ?? Math.min(maxUsers, Math.max(1, Math.ceil(perSecond)));
   if (maxUsers < preAllocatedUsers) {
     throw new UsageError(
       `${where}: maxUsers (${maxUsers}) is less than preAllocatedUsers (${preAllocatedUsers})`,
       preGiven && maxGiven ? 'raise maxUsers to at least preAllocatedUsers, or lower preAllocatedUsers' : `set maxUsers ≥ ${preAllocatedUsers} (or lower preAllocatedUsers)`,
     );
   }
-  return { timeUnitMs, preAllocatedUsers: preGiven || !maxGiven ? preAllocatedUsers : Math.min(preAllocatedUsers, maxUsers), maxUsers };
+  return { timeUnitMs, preAllocatedUsers, maxUsers };
 }
 
 /** The segment's share of the pool: at least one user wherever arrivals fall. */

@@ -91,6 +91,16 @@ describe('constant-arrival-rate plan', () => {
     assert.equal(config.durationMs, 3000);
     assert.equal(config.timeUnitMs, 1000);
     assert.ok(config.maxUsers >= config.preAllocatedUsers);
+    assert.equal(config.preAllocatedUsers, 1000, 'the rate per second');
+    assert.equal(config.maxUsers, 10_000, '10 × the rate per second');
+  });
+
+  it('a maxUsers below the rate caps the default pre-allocation instead of being refused (regression: --arrival-rate 5000 --max-users 2000 was refused)', () => {
+    const capped = parseScenario('open', { executor: 'constant-arrival-rate', rate: 5000, duration: '3s', maxUsers: 2000 }, 'test', defaults) as ConstantArrivalRateConfig;
+    assert.equal(capped.maxUsers, 2000);
+    assert.equal(capped.preAllocatedUsers, 2000);
+    const slow = parseScenario('open', { executor: 'constant-arrival-rate', rate: 30, timeUnit: '1m', duration: '3s' }, 'test', defaults) as ConstantArrivalRateConfig;
+    assert.deepEqual([slow.preAllocatedUsers, slow.maxUsers], [1, 5], 'half an iteration a second: one user, at most 5');
   });
 
   it('over 3 segments runs each of the arrivals 0..2999 exactly once, arrival i due at i ms', () => {
