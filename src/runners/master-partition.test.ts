@@ -5,6 +5,7 @@ import { until } from '../../test/helpers.ts';
 import { defaultClientDefaults, type Environment } from '../core/environment.ts';
 import { Events } from '../core/events.ts';
 import { sleep } from '../core/clock.ts';
+import { FakeClock } from '../core/fake-clock.test-helper.ts';
 import { silentLogger } from '../core/logger.ts';
 import { TaskPlan } from '../core/task-plan.ts';
 import { task } from '../core/tasks.ts';
@@ -124,6 +125,41 @@ describe('partitioned scenarios on a master', () => {
     } finally {
       master.close();
     }
+  });
+
+  it('a stop ends at its deadline when a worker never confirms (regression: the 500 ms wait overshot 800 ms to 1000 ms)', async () => {
+    const clock = new FakeClock();
+    const master = new MasterRunner({
+      environment: environment(), classes: [{ name: 'Caller', weight: 1, fixedCount: 0 }], stats: new ClusterStats(), stopTimeout: 0, drainTimeout: 0,
+      timing: { heartbeatIntervalMs: 50, heartbeatLiveness: 1000, stopWaitMs: 800 }, clock, timers: clock,
+    });
+    try {
+      master.workerConnected('silent', { send: () => true });
+      master.start({ userCount: 1, spawnRate: 100 });
+      await clock.advance(10);
+      let done = false;
+      void master.stop().then(() => (done = true));
+      await clock.advance(799);
+      assert.equal(done, false);
+      await clock.advance(1);
+      assert.equal(done, true, 'stopped at 800 ms');
+    } finally {
+      master.close();
+    }
+  });
+
+  it("a worker's quit keeps an ack that comes back at once, inside send() (regression: it waited the whole ack timeout)", async () => {
+    const clock = new FakeClock();
+    const worker = new WorkerRunner({
+      environment: environment(), userClasses: new Map([['Caller', Caller]]), plan: new TaskPlan(), stats: new RequestStats(),
+      timing: { reportIntervalMs: 50, heartbeatIntervalMs: 50, finalAckTimeoutMs: 5000 }, clock, timers: clock,
+    });
+    worker.attach({ send: (m) => { if (m.type === 'stats' && m.final) worker.handle({ type: 'ack', seq: m.seq }); return true; } });
+    let finished = false;
+    void worker.whenFinished().then(() => (finished = true));
+    worker.handle({ type: 'quit' });
+    await clock.advance(10);
+    assert.equal(finished, true);
   });
 
   it('a LoadShape drives a distributed run: the master ticks it and places its users over the workers', { timeout: 15_000 }, async () => {

@@ -2,7 +2,8 @@
 import { linesLogger } from '../core/test-environment.test-helper.ts';
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from '../core/clock.ts';
+import { repeat } from '../core/clock.ts';
+import { FakeClock, flushMicrotasks } from '../core/fake-clock.test-helper.ts';
 import { defaultClientDefaults, type Environment } from '../core/environment.ts';
 import { Events } from '../core/events.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
@@ -41,7 +42,11 @@ class FakeLink implements WorkerLink {
   }
 }
 
+/** The fake clock of the current test: the master's heartbeats, ramps and stop waits move only when the test advances it. */
+let clock = new FakeClock();
+
 function setup(t: TestContext, options: { stopTimeout?: number; stopWaitMs?: number } = {}) {
+  clock = new FakeClock();
   const events = new Events();
   const logger = linesLogger();
   const environment: Environment = { events, host: undefined, logger, clientDefaults: defaultClientDefaults, parsedOptions: {}, runner: undefined };
@@ -53,6 +58,8 @@ function setup(t: TestContext, options: { stopTimeout?: number; stopWaitMs?: num
     stopTimeout: options.stopTimeout ?? 0,
     drainTimeout: 0,
     timing: { heartbeatIntervalMs: HEARTBEAT_MS, heartbeatLiveness: LIVENESS, stopWaitMs: options.stopWaitMs ?? 2000 },
+    clock,
+    timers: clock,
   });
   t.after(() => master.close());
   const links = new Map<string, FakeLink>();
@@ -65,23 +72,32 @@ function setup(t: TestContext, options: { stopTimeout?: number; stopWaitMs?: num
   return { master, stats, events, logger, links, join };
 }
 
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
-/** Sends a heartbeat for each id every 20 ms (well inside the liveness window) until the returned function is called. */
+/** Sends a heartbeat for each id every 20 ms of the fake clock (well inside the liveness window) until the returned function is called. */
 function keepAlive(master: MasterRunner, ids: string[]): () => void {
   const beat = (): void => {
     for (const id of ids) master.handle(id, { type: 'heartbeat', state: 'running', userCount: 0, cpu: 0, memory: 0 });
   };
   beat();
-  const timer = setInterval(beat, 20);
-  return () => clearInterval(timer);
+  return repeat(clock, 20, beat);
 }
+
+/** Starts `userCount` users at 1000/s (a step every 10 ms) and checks the ramp ends exactly when it should: still spawning 1 ms before. */
+async function startFast(master: MasterRunner, userCount: number): Promise<void> {
+  master.start({ userCount, spawnRate: 1000 });
+  // One user at once, then one a millisecond, stepped every 10 ms: the whole ramp lands on a step.
+  const doneAt = Math.ceil((userCount - 1) / 10) * 10;
+  if (doneAt > 0) {
+    await clock.advance(doneAt - 1);
+    assert.equal(master.state, 'spawning', `still spawning at ${clock.now()} ms`);
+    await clock.advance(1);
+  } else await flushMicrotasks();
+  assert.equal(master.state, 'running', `running at ${clock.now()} ms`);
+}
+
+const missing = (master: MasterRunner, id: string): boolean | undefined => master.workerInfo().find((w) => w.id === id)?.missing;
+
+/** The first master heartbeat at which a worker heard last at `since` is past liveness × interval: when it is marked missing. */
+const missingAt = (since: number): number => (Math.floor((since + HEARTBEAT_MS * LIVENESS) / HEARTBEAT_MS) + 1) * HEARTBEAT_MS;
 
 function sumOver(links: Iterable<FakeLink>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -115,8 +131,7 @@ describe('the master runner', () => {
   it('starts three workers with absolute per-class counts, balanced within ±1 and adding up to the target', async (t) => {
     const { master, join } = setup(t);
     const links = ['w1', 'w2', 'w3'].map(join);
-    master.start({ userCount: 10, spawnRate: 1000 });
-    await until(() => master.state === 'running');
+    await startFast(master, 10);
     assertBalanced(links, 10);
     const all = sumOver(links);
     assert.deepEqual(all, master.userClassCounts());
@@ -137,14 +152,15 @@ describe('the master runner', () => {
     const stop = keepAlive(master, ['w1', 'w2', 'w3', 'w4']);
     t.after(stop);
     const first = ['w1', 'w2', 'w3'].map(join);
-    master.start({ userCount: 12, spawnRate: 1000 });
-    await until(() => master.state === 'running');
+    await startFast(master, 12);
     assert.deepEqual(first.map((l) => l.total()), [4, 4, 4]);
+    await clock.advance(500);
     const late = join('w4');
     assert.equal(late.total(), 3, 'the newcomer gets 12 / 4 users');
     assert.deepEqual(first.map((l) => l.total()), [3, 3, 3], 'the others shrink');
     assertBalanced([...first, late], 12);
     assert.deepEqual(sumOver([...first, late]), master.userClassCounts());
+    assert.equal(master.state, 'running');
   });
 
   it('marks a worker silent for liveness × interval missing and re-sends its users to the others', async (t) => {
@@ -152,22 +168,29 @@ describe('the master runner', () => {
     const links = ['w1', 'w2', 'w3'].map(join);
     const stop = keepAlive(master, ['w1', 'w2']);
     t.after(stop);
-    master.start({ userCount: 9, spawnRate: 1000 });
-    await until(() => master.state === 'running');
+    // w3 is never heard after its handshake at 0 ms.
+    const silentSince = clock.now();
+    await startFast(master, 9);
     assert.equal(links[2]!.total(), 3);
-    const silentSince = Date.now();
     const w3Spawns = links[2]!.spawns().length;
-    await until(() => master.workerInfo().find((w) => w.id === 'w3')?.missing === true, 2000);
-    const detectedIn = Date.now() - silentSince;
-    assert.ok(detectedIn < HEARTBEAT_MS * (LIVENESS + 2) + 100, `missing after ${detectedIn} ms`);
+    const detectAt = missingAt(silentSince);
+    assert.equal(detectAt, 200, 'the first heartbeat more than 3 × 50 ms after the last word');
+    await clock.advance(detectAt - 1 - clock.now());
+    assert.equal(missing(master, 'w3'), false, `not missing yet at ${clock.now()} ms`);
+    assert.equal(links[2]!.total(), 3, 'w3 keeps its users while within the liveness window');
+    assert.equal(master.readyWorkers, 3);
+    await clock.advance(1);
+    assert.equal(missing(master, 'w3'), true, `missing at ${clock.now()} ms`);
     const info = master.workerInfo().find((w) => w.id === 'w3')!;
     assert.equal(info.state, 'missing');
-    assert.ok(logger.lines.some((l) => /warning worker w3 is missing \(no heartbeat for/.test(l)), logger.lines.join('\n'));
+    assert.ok(logger.lines.some((l) => /warning worker w3 is missing \(no heartbeat for 0\.2 s\)/.test(l)), logger.lines.join('\n'));
     assert.deepEqual(links.slice(0, 2).map((l) => l.total()).sort(), [4, 5]);
     assert.equal(links[0]!.total() + links[1]!.total(), 9, 'the total is unchanged: the survivors run all 9 users');
     assertBalanced(links.slice(0, 2), 9);
     assert.equal(links[2]!.spawns().length, w3Spawns, 'nothing new is sent to the missing worker');
     assert.equal(master.readyWorkers, 2);
+    assert.equal(missing(master, 'w1'), false, 'a worker that heartbeats every 20 ms is never missing');
+    assert.equal(missing(master, 'w2'), false);
   });
 
   it('lets a missing worker that heartbeats again rejoin with its share', async (t) => {
@@ -175,9 +198,9 @@ describe('the master runner', () => {
     const links = ['w1', 'w2', 'w3'].map(join);
     const stop = keepAlive(master, ['w1', 'w2']);
     t.after(stop);
-    master.start({ userCount: 9, spawnRate: 1000 });
-    await until(() => master.state === 'running');
-    await until(() => master.workerInfo().find((w) => w.id === 'w3')?.missing === true, 2000);
+    await startFast(master, 9);
+    await clock.advance(missingAt(0) - clock.now());
+    assert.equal(missing(master, 'w3'), true);
     assert.equal(links[0]!.total() + links[1]!.total(), 9);
     master.handle('w3', { type: 'heartbeat', state: 'running', userCount: 3, cpu: 1, memory: 1 });
     const info = master.workerInfo().find((w) => w.id === 'w3')!;
@@ -237,11 +260,15 @@ describe('the master runner', () => {
     let done = false;
     const quitting = master.quit(3000).then(() => (done = true));
     assert.ok(links.every((l) => l.of('quit').length === 1), 'quit is sent to every worker');
-    await sleep(60);
+    await clock.advance(60);
+    assert.equal(done, false, 'waiting for both');
     master.handle('w1', report(2, 0, { '/a': 2 }, true));
-    await sleep(60);
+    await clock.advance(60);
     assert.equal(done, false, 'still waiting for w2');
     master.handle('w2', report(1, 0, { '/a': 3 }, true));
+    // quit() looks again every 20 ms: it resolves at its next look, long before its 3 s limit.
+    await clock.advance(20);
+    assert.equal(done, true, `resolved by ${clock.now()} ms`);
     await quitting;
     assert.equal(requestsOf(master), 5);
   });
@@ -251,18 +278,22 @@ describe('the master runner', () => {
     const links = ['w1', 'w2', 'w3'].map(join);
     const stop = keepAlive(master, ['w1', 'w2', 'w3']);
     t.after(stop);
-    master.start({ userCount: 6, spawnRate: 1000 });
-    await until(() => master.state === 'running');
+    await startFast(master, 6);
     let stopped = false;
     const stopping = master.stop().then(() => (stopped = true));
+    const stopAt = clock.now();
     assert.equal(master.state, 'stopping');
     for (const link of links) assert.deepEqual(link.of('stop'), [{ type: 'stop', epoch: 0 }]);
     master.handle('w1', { type: 'stopped', epoch: 0 });
     master.handle('w2', { type: 'stopped', epoch: 0 });
-    await sleep(100);
+    // The deadline is stop timeout (0) + drain (0) + stopWaitMs (5 s): 1 ms before it, w3 is still waited for.
+    await clock.advance(4999);
     assert.equal(stopped, false, 'w3 has not confirmed yet');
     assert.equal(master.state, 'stopping');
     master.handle('w3', { type: 'stopped', epoch: 0 });
+    await flushMicrotasks();
+    assert.equal(stopped, true, 'the last confirmation ends the stop at once, not at a timer');
+    assert.equal(clock.now(), stopAt + 4999);
     await stopping;
     assert.equal(master.state, 'stopped');
     assert.equal(master.targetUserCount, 0);
@@ -275,13 +306,20 @@ describe('the master runner', () => {
     t.after(stop);
     let completed = -1;
     events.spawningComplete.addListener((e) => (completed = e.userCount));
-    const started = Date.now();
     master.start({ userCount: 10, spawnRate: 20 });
     assert.equal(master.state, 'spawning');
-    assert.ok(links[0]!.total() + links[1]!.total() <= 2, 'the first step spawns one user, not all');
-    await until(() => master.state === 'running');
-    const took = Date.now() - started;
-    assert.ok(took >= 400 && took < 1200, `took ${took} ms`);
+    const placed = (): number => links[0]!.total() + links[1]!.total();
+    assert.equal(placed(), 1, 'the first step spawns one user, not all');
+    // One user at once, then one every 50 ms: the n-th at (n − 1) × 50 ms, the 10th at 450 ms.
+    for (let n = 2; n <= 10; n++) {
+      await clock.advance(49);
+      assert.equal(placed(), n - 1, `${n - 1} users at ${clock.now()} ms`);
+      assert.equal(master.state, 'spawning');
+      await clock.advance(1);
+      assert.equal(placed(), n, `${n} users at ${clock.now()} ms`);
+    }
+    assert.equal(clock.now(), 450);
+    assert.equal(master.state, 'running');
     assert.equal(completed, 10);
     assertBalanced(links, 10);
     for (const link of links) {
@@ -289,22 +327,27 @@ describe('the master runner', () => {
       assert.ok(totals.length >= 4, `several steps: ${totals.join(',')}`);
       assert.deepEqual([...totals].sort((a, b) => a - b), totals, `a worker's count only grows during a ramp up: ${totals.join(',')}`);
     }
+    await clock.advance(1000);
+    assert.equal(placed(), 10, 'the ramp stops at the target');
   });
+
   it('a worker that joins while the run is stopping does not hold the stop up until the deadline', async (t) => {
     const { master, join } = setup(t, { stopWaitMs: 800 });
     ['w1', 'w2'].map(join);
     const stop = keepAlive(master, ['w1', 'w2', 'w3']);
     t.after(stop);
-    master.start({ userCount: 4, spawnRate: 1000 });
-    await until(() => master.state === 'running');
-    const stopping = master.stop();
+    await startFast(master, 4);
+    let stopped = false;
+    const stopping = master.stop().then(() => (stopped = true));
     const late = join('w3');
-    const started = Date.now();
+    const stopAt = clock.now();
     master.handle('w1', { type: 'stopped', epoch: 0 });
     master.handle('w2', { type: 'stopped', epoch: 0 });
+    await flushMicrotasks();
+    assert.equal(stopped, true, `stop waited for a worker that was never told to stop (stop messages: ${late.of('stop').length})`);
+    assert.equal(clock.now(), stopAt, 'no time passed: the stop did not wait for a timer');
     await stopping;
-    const took = Date.now() - started;
-    assert.ok(took < 500, `stop waited ${took} ms for a worker that was never told to stop (stop messages: ${late.of('stop').length})`);
+    assert.equal(master.state, 'stopped');
   });
 
   it('a late close of a worker\'s old link does not cut the link it reconnected with', async (t) => {
@@ -313,14 +356,24 @@ describe('the master runner', () => {
     master.workerConnected('w1', old);
     const stop = keepAlive(master, ['w1']);
     t.after(stop);
-    master.start({ userCount: 2, spawnRate: 1000 });
-    await until(() => master.state === 'running');
+    await startFast(master, 2);
     const fresh = new FakeLink();
     master.workerConnected('w1', fresh);
     assert.equal(fresh.total(), 2, 'the new link gets the assignment');
     // The old socket's close event arrives after the new handshake (as with a half-open link).
     master.workerDisconnected('w1', old);
-    await master.stop();
+    assert.equal(master.workerInfo().find((w) => w.id === 'w1')?.connected, true, 'still connected on its new link');
+    assert.equal(master.readyWorkers, 1);
+    let stopped = false;
+    const stopping = master.stop().then(() => (stopped = true));
     assert.equal(fresh.of('stop').length, 1, 'the worker on its new link is told to stop');
+    assert.equal(old.of('stop').length, 0, 'nothing goes to the old link');
+    // A connected worker is waited for until it confirms (the deadline is 500 ms).
+    await clock.advance(400);
+    assert.equal(stopped, false, 'the stop waits for the worker on its new link');
+    master.handle('w1', { type: 'stopped', epoch: 0 });
+    await flushMicrotasks();
+    assert.equal(stopped, true);
+    await stopping;
   });
 });

@@ -605,7 +605,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const pending = () => [...this.workers.values()].filter((w) => told.has(w.id) && !w.missing && w.connected && w.stoppedEpoch !== epoch);
     while (pending().length > 0 && this.clock.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const timer = this.timers.setTimeout(resolve, 500);
+        // Never past the deadline (a full 500 ms wait overshot it by up to 499 ms).
+        const timer = this.timers.setTimeout(resolve, Math.min(500, Math.max(1, deadline - this.clock.now())));
         this.stopWaiters.push(() => { this.timers.clearTimeout(timer); resolve(); });
       });
     }

@@ -312,14 +312,16 @@ export class WorkerRunner implements RunnerControl<StatsSnapshot> {
 
   private async quit(): Promise<void> {
     await this.stopUsers();
-    const seq = this.report(true);
-    await new Promise<void>((resolve) => {
+    // Waiting for the ack starts before the report is sent: a link that answers at once must not lose it.
+    const acked = new Promise<void>((resolve) => {
       const timer = this.wait.setTimeout(() => {
         this.options.environment.logger.warning('the master did not acknowledge the final report in time; exiting anyway');
         resolve();
       }, this.timing.finalAckTimeoutMs);
-      this.pendingAck = { seq, resolve: () => { this.wait.clearTimeout(timer); resolve(); } };
+      this.pendingAck = { seq: this.seq + 1, resolve: () => { this.wait.clearTimeout(timer); resolve(); } };
     });
+    this.report(true);
+    await acked;
     for (const stop of this.stopTimers) stop();
     this.stopTimers = [];
     this.finished.resolve();
