@@ -8,6 +8,13 @@ import { PERCENTILES_TO_REPORT } from './types.ts';
 const T0 = 1_700_000_000;
 
 describe('entry views', () => {
+  it('gives the exact max as p100 even when the last bucket sits below it (regression: the CSV said 98 for a max of 98.5)', () => {
+    const e = new StatsEntry('GET', '/a');
+    e.log(50, 0, T0);
+    e.log(90.07, 0, T0); // its bucket's value is 90.0475
+    assert.equal(entryView(e.toSnapshot(), T0 * 1000).percentiles.at(-1), 90.07);
+  });
+
   it('derives Locust fields from a snapshot', () => {
     const e = new StatsEntry('GET', '/a');
     for (let i = 0; i < 20; i++) e.log(10 + i, 100, T0 + i * 0.5); // 10..29 ms over 9.5 s

@@ -18,7 +18,8 @@ function clampInto(value: number | null, entry: EntrySnapshot): number | null {
  */
 export function percentilesOf(entry: EntrySnapshot, ps: readonly number[] = PERCENTILES_TO_REPORT): (number | null)[] {
   if (entry.numRequests === 0) return ps.map(() => null);
-  return percentilesOfData(entry.histogram, ps).map((v) => clampInto(v, entry));
+  // p100 is the exact max (a bucket's value can sit just below it: the CSV showed 98 for a max of 98.5).
+  return percentilesOfData(entry.histogram, ps).map((v, i) => (ps[i] === 1 ? entry.maxResponseTime : clampInto(v, entry)));
 }
 
 /**
