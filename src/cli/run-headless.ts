@@ -1,21 +1,13 @@
 // A headless run from start to exit code: live view, signals, reports.
-import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ExitCode, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Environment } from '../core/environment.ts';
 import { defaultClientDefaults } from '../core/environment.ts';
 import type { LoadShape } from '../core/load-shape.ts';
-import { ConsoleReporter } from '../exporters/console.ts';
-import { CsvWriter } from '../exporters/csv.ts';
-import { htmlReport } from '../exporters/html.ts';
-import { jsonReport } from '../exporters/json.ts';
-import { entryKey, type ReportData } from '../exporters/report-data.ts';
+import { entryKey, type LiveProgress, type ReportData } from '../exporters/report-data.ts';
 import { events } from '../index.ts';
 import { LocalRunner } from '../runners/local-runner.ts';
 import { RequestStats } from '../stats/request-stats.ts';
-import { bucketValue } from '../stats/histogram.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { RunnerControl } from '../core/contracts.ts';
 import type { WorkerInfo } from '../runners/master-runner.ts';
@@ -30,9 +22,8 @@ import { cicadaVersion } from './version.ts';
 import type { ScenarioCommon } from '../core/executor.ts';
 import { executorOf } from '../runners/executors/index.ts';
 import { scenarioMeta } from './scenarios.ts';
-
-/** How often the live view prints (Locust's console interval). */
-const LIVE_INTERVAL_MS = 2000;
+import { decideExitCode, RunLifecycle } from './run-lifecycle.ts';
+import { optionOutputs } from './run-outputs.ts';
 
 export interface HeadlessRun {
   options: CicadaOptions;
@@ -61,34 +52,6 @@ export function startLoad(run: HeadlessRun, runner: RunnerControl<StatsSnapshot>
     const spawnRate = options.spawnRate ?? 1;
     logger.info(`starting ${users} users at ${spawnRate}/s${options.runTime !== undefined ? ` for ${options.runTime} s` : ''}${where}`);
     runner.start({ userCount: users, spawnRate, ...(options.runTime !== undefined ? { runTime: options.runTime } : {}) });
-  }
-}
-
-/** Expands Locust's `{u}`, `{r}`, `{t}` placeholders in report file names. */
-export function expandReportName(name: string, options: CicadaOptions): string {
-  return name
-    .replaceAll('{u}', String(options.users ?? 1))
-    .replaceAll('{r}', String(options.spawnRate ?? 1))
-    .replaceAll('{t}', String(options.runTime ?? 0));
-}
-
-/** Fails before the run, not after it, when a report could not be written (results would be lost). */
-async function checkWritable(file: string, flag: string): Promise<void> {
-  const folder = path.dirname(path.resolve(file));
-  try {
-    await mkdir(folder, { recursive: true });
-    await access(folder, constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`${flag} ${file}: the folder ${folder} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'choose a path in a folder you can write to');
-  }
-}
-
-async function writeReportFile(file: string, content: string): Promise<void> {
-  try {
-    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await writeFile(file, content);
-  } catch (error) {
-    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'choose a writable path');
   }
 }
 
@@ -187,25 +150,6 @@ export function reportMaker(run: HeadlessRun, setup: HeadlessSetup, context: Rep
   };
 }
 
-/** Checks the report destinations up front and opens the CSV writer, so a run never ends with results it cannot write. */
-export async function prepareReports(options: CicadaOptions): Promise<CsvWriter | undefined> {
-  if (options.html !== undefined) await checkWritable(expandReportName(options.html, options), '--html');
-  if (options.jsonFile !== undefined) await checkWritable(`${expandReportName(options.jsonFile, options)}.json`, '--json-file');
-  const csv = options.csv !== undefined ? new CsvWriter({ prefix: options.csv, fullHistory: options.csvFullHistory }) : undefined;
-  await csv?.open();
-  return csv;
-}
-
-/** Appends one `_stats_history.csv` row set (call it once a second); writes are queued, failures logged. */
-export function csvHistoryAppender(csv: CsvWriter, run: HeadlessRun): (data: ReportData) => void {
-  let writing = Promise.resolve();
-  return (data) => {
-    writing = writing.then(() => csv.appendHistory(data, Math.floor(Date.now() / 1000))).catch((error: unknown) => {
-      run.logger.error(`writing ${run.options.csv}_stats_history.csv failed: ${String(error)}`);
-    });
-  };
-}
-
 /**
  * A cicadafile's stray promise or timer callback must not end the run and lose its results: it is
  * recorded as an exception and the run goes on. Returns the function that removes the handlers.
@@ -224,53 +168,45 @@ export function guardStrayErrors(logger: Logger): () => void {
   };
 }
 
-/** The end of a run: summary, final CSV, HTML and JSON reports; returns the exit code the results call for. */
-export async function finishReports(run: HeadlessRun, data: ReportData, csv: CsvWriter | undefined, environment: Environment): Promise<number> {
-  const { options, logger, out } = run;
-  new ConsoleReporter({ stream: out }).printSummary(data);
-  if (csv) {
-    await csv.appendHistory(data, Math.floor(Date.now() / 1000));
-    await csv.writeFinal(data);
-  }
-  if (options.html !== undefined) {
-    const file = expandReportName(options.html, options);
-    await writeReportFile(file, htmlReport(data));
-    logger.info(`HTML report written to ${path.resolve(file)}`);
-  }
-  const json = `${JSON.stringify(jsonReport(data, bucketValue), null, 2)}\n`;
-  if (options.jsonFile !== undefined) await writeReportFile(`${expandReportName(options.jsonFile, options)}.json`, json);
-  if (options.json) process.stdout.write(json);
-  events.quitting.fire({ environment });
-  const failed = data.total.numFailures > 0 || data.snapshot.exceptions.length > 0;
-  return failed ? options.exitCodeOnError : ExitCode.ok;
+/** The console view of a run's progress, for the live view. */
+export function progressOf(run: HeadlessRun, runner: RunnerControl<StatsSnapshot>, startTime: number): () => LiveProgress {
+  const { runTime } = run.options;
+  return () => ({
+    elapsedMs: Date.now() - startTime,
+    ...(runTime !== undefined ? { runTimeMs: runTime * 1000 } : {}),
+    userCount: runner.userCount,
+    targetUserCount: runner.targetUserCount,
+    spawning: runner.state === 'spawning',
+    state: runner.state,
+  });
 }
 
-/** Drives a headless run to its end: live view, CSV history, signals, final reports; returns the exit code. */
+/**
+ * The end of every run, headless or web: outputs get the final report, `quitting` fires, and the exit
+ * code is decided once (decideExitCode: a script's `environment.processExitCode` included).
+ */
+export async function endRun(run: HeadlessRun, lifecycle: RunLifecycle, environment: Environment): Promise<number> {
+  const data = await lifecycle.stop();
+  events.quitting.fire({ environment });
+  return decideExitCode({
+    processExitCode: environment.processExitCode,
+    failed: data.total.numFailures > 0 || data.snapshot.exceptions.length > 0,
+    exitCodeOnError: run.options.exitCodeOnError,
+  });
+}
+
+/** Drives a headless run to its end: outputs (live view, CSV history), signals, final reports; returns the exit code. */
 export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
   const { options, logger, out } = run;
   const { runner, environment } = setup;
   const context = reportContext(run);
-  const report = reportMaker(run, setup, context);
-  const csv = await prepareReports(options);
-
-  const console = new ConsoleReporter({ stream: out });
-  const timers: NodeJS.Timeout[] = [];
-  if (!options.onlySummary) {
-    timers.push(setInterval(() => {
-      console.printLive(report(), {
-        elapsedMs: Date.now() - context.startTime,
-        ...(options.runTime !== undefined ? { runTimeMs: options.runTime * 1000 } : {}),
-        userCount: runner.userCount,
-        targetUserCount: runner.targetUserCount,
-        spawning: runner.state === 'spawning',
-        state: runner.state,
-      });
-    }, LIVE_INTERVAL_MS));
-  }
-  if (csv) {
-    const append = csvHistoryAppender(csv, run);
-    timers.push(setInterval(() => append(report()), 1000));
-  }
+  const lifecycle = new RunLifecycle({
+    outputs: optionOutputs({ options, logger, out, live: !options.onlySummary }),
+    report: reportMaker(run, setup, context),
+    progress: progressOf(run, runner, context.startTime),
+    logger,
+  });
+  await lifecycle.start();
 
   const unsignal = handleStopSignals(runner, logger, (signal) => {
     logger.info(`${signal} received: stopping gracefully (final stats and reports follow). Press Ctrl+C again to cut the requests in flight.`);
@@ -282,8 +218,7 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   await setup.begin();
   await runner.whenStopped();
   await setup.beforeReport?.();
-  for (const t of timers) clearInterval(t);
   unsignal();
   unguard();
-  return finishReports(run, report(), csv, environment);
+  return endRun(run, lifecycle, environment);
 }

@@ -4,7 +4,6 @@ import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { ConsoleReporter } from '../exporters/console.ts';
 import type { ReportData } from '../exporters/report-data.ts';
 import { historyHeader, historyRows } from '../exporters/csv.ts';
 import { handleStopSignals } from './signals.ts';
@@ -18,10 +17,10 @@ import { loadUsersFile, type WebUser } from '../web/users-file.ts';
 import type { WebRun, WorkerView } from '../web/web-run.ts';
 import { isLoopback } from './cluster-auth.ts';
 import type { CicadaOptions } from './options.ts';
-import {
-  csvHistoryAppender, finishReports, guardStrayErrors, prepareReports, reportContext, reportMaker,
-  type HeadlessRun, type HeadlessSetup,
-} from './run-headless.ts';
+import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, type HeadlessRun, type HeadlessSetup } from './run-headless.ts';
+import { RunLifecycle } from './run-lifecycle.ts';
+import { optionOutputs } from './run-outputs.ts';
+import type { Output } from '../exporters/output.ts';
 import { cicadaVersion } from './version.ts';
 import type { RunnerControl } from '../core/contracts.ts';
 import type { ScenarioCommon } from '../core/executor.ts';
@@ -121,19 +120,19 @@ function workerViews(source: () => WorkerInfo[]): () => WorkerView[] {
 }
 
 /** The history CSV rows of the current run, one set per second while it runs; a new run (or a reset) starts over. */
-function historyKeeper(run: HeadlessRun): { rows: string[]; record(data: ReportData): void } {
+function historyKeeper(run: HeadlessRun): { rows: string[]; record(data: ReportData, now: number): void } {
   // Six hours of one-per-second rows (Aggregated only) is a few MB; older rows are dropped.
   const MAX_ROWS = 6 * 3600;
   const rows: string[] = [];
   let startTime = -1;
   return {
     rows,
-    record(data) {
+    record(data, now) {
       if (data.snapshot.startTime !== startTime) {
         startTime = data.snapshot.startTime;
         rows.length = 0;
       }
-      rows.push(historyRows(data, run.options.csvFullHistory, Math.floor(Date.now() / 1000)));
+      rows.push(historyRows(data, run.options.csvFullHistory, Math.floor(now / 1000)));
       if (rows.length > MAX_ROWS) rows.splice(0, rows.length - MAX_ROWS);
     },
   };
@@ -156,8 +155,18 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   const auth = await loadWebAuth(options, process.env, logger);
   const context = reportContext(run);
   const report = reportMaker(run, setup, context);
-  const csv = await prepareReports(options);
   const history = historyKeeper(run);
+  const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
+  // The in-memory history the web UI downloads, one row set a second while a run goes.
+  const historyOutput = { name: 'web history', intervalMs: 1000, tick: ({ data, now }) => history.record(data, now) } satisfies Output;
+  const lifecycle = new RunLifecycle({
+    outputs: [historyOutput, ...optionOutputs({ options, logger, out, live: options.printStats })],
+    report,
+    progress: progressOf(run, runner, context.startTime),
+    active,
+    logger,
+  });
+  await lifecycle.start();
   const webRun: WebRun = {
     runner,
     report,
@@ -199,23 +208,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   }
   logger.info(`web UI: ${url}/${auth.users || auth.oidc ? '' : isLoopback(options.webHost) ? ' (no login needed: loopback only)' : ' (no login: --insecure)'}`);
 
-  const active = (): boolean => runner.state === 'spawning' || runner.state === 'running';
   const timers: NodeJS.Timeout[] = [];
-  // One report a second while a run goes, for the in-memory history (web download) and --csv.
-  const appendCsv = csv ? csvHistoryAppender(csv, run) : undefined;
-  timers.push(setInterval(() => {
-    if (!active()) return;
-    const data = report();
-    history.record(data);
-    appendCsv?.(data);
-  }, 1000));
-  if (options.printStats) {
-    const console = new ConsoleReporter({ stream: out });
-    timers.push(setInterval(() => {
-      if (!active()) return;
-      console.printLive(report(), { elapsedMs: Date.now() - context.startTime, userCount: runner.userCount, targetUserCount: runner.targetUserCount, spawning: runner.state === 'spawning', state: runner.state });
-    }, 2000));
-  }
   const unguard = guardStrayErrors(logger);
 
   events.init.fire({ environment });
@@ -235,7 +228,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     await runner.stop();
     await setup.beforeReport?.();
     for (const t of timers) clearInterval(t);
-    return await finishReports(run, report(), csv, environment);
+    return await endRun(run, lifecycle, environment);
   } finally {
     unsignal();
     unguard();

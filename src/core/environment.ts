@@ -36,4 +36,13 @@ export interface Environment {
   readonly parsedOptions: Readonly<Record<string, unknown>>;
   /** The runner, once created. */
   runner: RunnerControl | undefined;
+  /**
+   * The exit code the run should end with, when a script sets it (Locust's `process_exit_code`), e.g.
+   * from a `testStop` listener. A failed threshold (99) and an internal error (3) still take precedence.
+   * @example
+   * ```ts
+   * events.testStop.addListener(({ environment }) => { if (tooSlow) environment.processExitCode = 4; });
+   * ```
+   */
+  processExitCode?: number | undefined;
 }
