@@ -31,14 +31,14 @@ function environment(): Environment {
 }
 
 /** A master and workers wired in-process through the wire schema; a worker can join later or be cut off (as a crashed process). */
-function cluster() {
+function cluster(liveness = 20) {
   const master = new MasterRunner({
     environment: environment(),
     classes: [{ name: 'Caller', weight: 1, fixedCount: 0 }],
     stats: new ClusterStats(),
     stopTimeout: 0,
     drainTimeout: 1,
-    timing: { heartbeatIntervalMs: 50, heartbeatLiveness: 4, stopWaitMs: 1000 },
+    timing: { heartbeatIntervalMs: 50, heartbeatLiveness: liveness, stopWaitMs: 1000 },
   });
   const workers = new Map<string, { worker: WorkerRunner; ran: () => number; cut: () => void; detach: () => void }>();
   const join = (id: string): void => {
@@ -98,7 +98,8 @@ describe('partitioned scenarios on a master', () => {
   });
 
   it('shared iterations over 2 workers, one lost mid-run: the others run what its last report did not count, and the total is exact', { timeout: 20_000 }, async () => {
-    const { master, workers, join, close } = cluster();
+    // Liveness 4 × 50 ms: the lost worker is noticed soon (the join test keeps 20, so a busy machine marks nobody missing).
+    const { master, workers, join, close } = cluster(4);
     try {
       join('w1');
       join('w2');
@@ -167,7 +168,8 @@ describe('partitioned scenarios on a master', () => {
     class Steps extends LoadShape {
       tick() {
         const t = this.getRunTime();
-        return t < 0.5 ? { users: 4, spawnRate: 100 } : t < 1 ? { users: 2, spawnRate: 100 } : null;
+        // Ticks come once a second: steps between ticks (at 0, 1, 2, 3 s) give 4, 4, 2, then the end.
+        return t < 1.5 ? { users: 4, spawnRate: 100 } : t < 2.5 ? { users: 2, spawnRate: 100 } : null;
       }
     }
     const master = new MasterRunner({
