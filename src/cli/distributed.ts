@@ -15,7 +15,8 @@ import { connectWithRetry, TransportAuthError, TransportServer, type PeerConnect
 import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
-import { createEnvironment, createRequestStats, driveHeadless, startLoad, type Drive, type HeadlessRun } from './run-headless.ts';
+import { driveHeadless } from './run-headless.ts';
+import { createEnvironment, createRequestStats, startLoad, type Drive, type HeadlessRun } from './run-setup.ts';
 import type { Selection } from './prepare.ts';
 import { cicadaVersion } from './version.ts';
 

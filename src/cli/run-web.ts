@@ -17,7 +17,7 @@ import { loadUsersFile, type WebUser } from '../web/users-file.ts';
 import type { WebRun, WorkerView } from '../web/web-run.ts';
 import { isLoopback } from './cluster-auth.ts';
 import type { CicadaOptions } from './options.ts';
-import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, type HeadlessRun, type HeadlessSetup } from './run-headless.ts';
+import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
 import { RunLifecycle } from './run-lifecycle.ts';
 import { optionOutputs } from './run-outputs.ts';
 import type { Output } from '../exporters/output.ts';
