@@ -1,7 +1,7 @@
 // The master: dispatches users over workers at the spawn rate, sums their reports, and notices missing workers.
 import type { Clock } from '../core/clock.ts';
 import { repeat, systemClock, systemTimers, type Timers } from '../core/clock.ts';
-import { shareOf, type ScenarioCommon, type Segment } from '../core/executor.ts';
+import type { ScenarioCommon } from '../core/executor.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { checkStartRequest, MessageListeners, type MessageListener, type RunnerControl, type StartRequest } from '../core/contracts.ts';
 import type { Environment } from '../core/environment.ts';
@@ -12,50 +12,13 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
 import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
-import { DispatchedScenario } from './dispatched-scenario.ts';
+import { ClosedScenarios } from './closed-scenarios.ts';
+import { defaultMasterTiming, type MasterTiming, type WorkerInfo, type WorkerLink, type WorkerRecord } from './master-workers.ts';
 import { DEFAULT_SCENARIO, executorOf, parseScenario, requestScenario } from './executors/index.ts';
-import { partitionFrom } from './partition.ts';
+import { Partitions } from './partitions.ts';
 import { RunTimer } from './run-timer.ts';
-import type { Assignment } from './worker-dispatch.ts';
 
-/** Where the master's messages to one worker go. */
-export interface WorkerLink {
-  send(message: MasterMessage): boolean;
-}
-
-export interface MasterTiming {
-  heartbeatIntervalMs: number;
-  /** Heartbeats a worker may miss before it is marked missing (Locust: 3). */
-  heartbeatLiveness: number;
-  /**
-   * After a stop, how long past the stop timeout and the drain to wait for workers to confirm it
-   * (they cut their requests at the end of the drain, and need a moment and a report interval more).
-   */
-  stopWaitMs: number;
-}
-
-export const defaultMasterTiming: MasterTiming = { heartbeatIntervalMs: 1000, heartbeatLiveness: 3, stopWaitMs: 3000 };
-
-/** What the master knows of one worker. */
-export interface WorkerInfo {
-  id: string;
-  state: RunnerState;
-  userCount: number;
-  cpu: number;
-  memory: number;
-  missing: boolean;
-  connected: boolean;
-}
-
-interface WorkerRecord extends WorkerInfo {
-  link: WorkerLink | undefined;
-  lastHeard: number;
-  /** Per closed-model scenario, the counts last sent. */
-  sent: Map<string, Record<string, number>>;
-  /** Per-class users the worker last reported (all its scenarios). */
-  classes: Record<string, number>;
-  stoppedEpoch: number;
-}
+export { defaultMasterTiming, type MasterTiming, type WorkerInfo, type WorkerLink } from './master-workers.ts';
 
 export interface MasterRunnerOptions {
   environment: Environment;
@@ -72,20 +35,6 @@ export interface MasterRunnerOptions {
   shape?: LoadShape | undefined;
 }
 
-/** An open-model or iteration-count scenario, partitioned over the workers (each runs its segment). */
-interface PartitionedScenario {
-  /** The scenario's name, or `name~N` for the N-th part re-run from lost workers' shares. */
-  readonly key: string;
-  readonly config: ScenarioCommon;
-  /** Monotonic ms the master started it (its start time included). */
-  readonly startedAt: number;
-  /** Worker id → its segment. */
-  segments: Map<string, Segment>;
-  /** Workers whose share has ended. */
-  readonly endedBy: Set<string>;
-  over: boolean;
-}
-
 /** Drives workers through the same RunnerControl the CLI and the web UI use for a local run. */
 export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private readonly options: MasterRunnerOptions;
@@ -94,8 +43,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   private readonly machine: RunnerStateMachine;
   private readonly timers: Timers;
   private readonly workers = new Map<string, WorkerRecord>();
-  private readonly closed = new Map<string, DispatchedScenario>();
-  private readonly partitioned = new Map<string, PartitionedScenario>();
+  private readonly closed: ClosedScenarios;
+  private readonly partitioned: Partitions;
   private ramping = new Set<string>();
   /** More than one scenario runs: requests are recorded per scenario (`name [scenario]`). */
   private tagScenarios = false;
@@ -114,6 +63,21 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.machine = new RunnerStateMachine((from, to) => options.environment.logger.debug(`master ${from} → ${to}`));
     this.timers = options.timers ?? systemTimers;
     this.runTime = new RunTimer(this.timers, options.environment.logger, () => void this.stop());
+    const common = (): { seq: number; epoch: number; stopTimeout: number; drainTimeout: number; host?: string; tagScenarios?: boolean } => ({
+      seq: ++this.spawnSeq, epoch: options.stats.epoch, stopTimeout: options.stopTimeout, drainTimeout: options.drainTimeout,
+      ...(options.environment.host !== undefined ? { host: options.environment.host } : {}), ...(this.tagScenarios ? { tagScenarios: true } : {}),
+    });
+    const send = (id: string, message: MasterMessage): void => void this.workers.get(id)?.link?.send(message);
+    this.closed = new ClosedScenarios({ liveWorkers: () => this.liveWorkerIds(), send, message: common });
+    this.partitioned = new Partitions({
+      clock: this.clock,
+      logger: options.environment.logger,
+      stats: options.stats,
+      liveWorkers: () => this.liveWorkerIds(),
+      send,
+      message: common,
+      onOver: (key) => this.scenarioOver(key),
+    });
     this.stopTick = repeat(this.timers, this.timing.heartbeatIntervalMs, () => this.tick());
     options.environment.runner = this;
   }
@@ -129,15 +93,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   }
 
   get targetUserCount(): number {
-    let n = 0;
-    for (const c of this.closed.values()) n += c.goal;
-    if (this.partitioned.size > 0) for (const w of this.workers.values()) if (!w.missing) n += countOf(w.classes) - this.closedCountOf(w.id);
-    return n;
-  }
-
-  private closedCountOf(id: string): number {
-    let n = 0;
-    for (const c of this.closed.values()) n += countOf(c.dispatch.assignment()[id] ?? {});
+    let n = this.closed.goal;
+    if (this.partitioned.size > 0) for (const w of this.workers.values()) if (!w.missing) n += countOf(w.classes) - countOf(this.closed.classCounts(w.id));
     return n;
   }
 
@@ -155,13 +112,13 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const add = (classes: Record<string, number>, sign: number): void => {
       for (const [c, n] of Object.entries(classes)) out[c] = (out[c] ?? 0) + sign * n;
     };
-    for (const c of this.closed.values()) for (const classes of Object.values(c.dispatch.assignment())) add(classes, 1);
+    add(this.closed.classCounts(), 1);
     // Partitioned scenarios' users are known from the workers' reports (their total minus the dispatched users).
     if (this.partitioned.size > 0) {
       for (const w of this.workers.values()) {
         if (w.missing) continue;
         add(w.classes, 1);
-        for (const c of this.closed.values()) add(c.dispatch.assignment()[w.id] ?? {}, -1);
+        add(this.closed.classCounts(w.id), -1);
       }
     }
     for (const [c, n] of Object.entries(out)) if (n <= 0) delete out[c];
@@ -221,20 +178,18 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       existing.lastHeard = this.clock.now();
       if (existing.missing) {
         existing.missing = false;
-        existing.sent = new Map();
         // Its shares of partitioned scenarios went to the others while it was missing: it drops what it still runs, then gets new shares.
-        if (this.machine.is('spawning', 'running') && [...this.partitioned.values()].some((p) => !p.over)) link.send({ type: 'stop', epoch: this.options.stats.epoch });
-        for (const c of this.closed.values()) c.dispatch.addWorker(id);
+        if (this.machine.is('spawning', 'running') && this.partitioned.active) link.send({ type: 'stop', epoch: this.options.stats.epoch });
+        this.closed.addWorker(id);
         this.redispatch();
       } else {
-        existing.sent = new Map();
-        for (const [name, c] of this.closed) this.sendAssignments(name, c.dispatch.assignment());
-        this.resendSegments(id);
+        this.closed.resend(id);
+        this.partitioned.resend(id);
       }
     } else {
       logger.info(`worker ${id} connected (${this.workers.size + 1} in total)`);
-      this.workers.set(id, { id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), sent: new Map(), classes: {}, stoppedEpoch: -1 });
-      for (const c of this.closed.values()) c.dispatch.addWorker(id);
+      this.workers.set(id, { id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), classes: {}, stoppedEpoch: -1 });
+      this.closed.addWorker(id);
       this.redispatch();
     }
     for (const wake of this.joinWaiters.splice(0)) wake();
@@ -280,7 +235,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         w.userCount = message.userCount;
         return;
       case 'ended':
-        if (message.epoch === this.options.stats.epoch) this.shareEnded(id, message.scenario);
+        if (message.epoch === this.options.stats.epoch) this.partitioned.shareEnded(id, message.scenario);
         return;
       case 'stopped':
         w.stoppedEpoch = message.epoch;
@@ -309,9 +264,9 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
               ? 'It sent no report, so none of its requests are counted'
               : `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`),
         );
-        for (const c of this.closed.values()) c.dispatch.removeWorker(w.id);
+        this.closed.removeWorker(w.id);
         this.redispatch();
-        if (this.machine.is('spawning', 'running')) this.reassignIterations(w.id);
+        if (this.machine.is('spawning', 'running')) this.partitioned.reassignIterations(w.id);
         for (const wake of this.stopWaiters.splice(0)) wake();
       }
     }
@@ -333,7 +288,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const open = executorOf(config).model === 'open';
     if (this.machine.is('ready', 'stopped')) {
       this.begin();
-      if (open) this.addPartitioned(classes !== undefined ? { ...config, userClasses: classes } : config);
+      if (open) this.partitioned.add(classes !== undefined ? { ...config, userClasses: classes } : config);
       else this.addClosed(config, classes);
     } else if (!open && running !== undefined && running.config.executor === 'users') {
       this.machine.to('spawning');
@@ -373,7 +328,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.tagScenarios = scenarios.length > 1;
     for (const config of scenarios) {
       if (executorOf(config).model === 'closed') this.addClosed(config);
-      else this.addPartitioned(config);
+      else this.partitioned.add(config);
     }
     this.runTime.set(runTime);
     this.runningIfNothingRamps();
@@ -390,7 +345,6 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       this.closed.clear();
       this.partitioned.clear();
       this.ramping.clear();
-      for (const w of this.workers.values()) w.sent = new Map();
     }
     this.tagScenarios = false;
     this.machine.to('spawning');
@@ -400,7 +354,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
 
   private addClosed(config: ScenarioCommon, classes?: readonly string[]): void {
     const { environment } = this.options;
-    const scenario: DispatchedScenario = new DispatchedScenario({
+    const scenario = this.closed.add({
       config,
       classes: this.options.classes,
       equalWeights: this.options.equalWeights ?? false,
@@ -408,7 +362,6 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       timers: this.timers,
       logger: environment.logger,
       ...(config.executor === 'shape' && this.options.shape ? { shape: { instance: this.options.shape, runner: this } } : {}),
-      onAssignment: (assignment) => this.sendAssignments(config.name, assignment),
       onRampComplete: () => this.rampDone(config.name),
       onRampStart: () => {
         this.ramping.add(config.name);
@@ -416,9 +369,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
       },
       onEnded: () => this.scenarioOver(config.name),
     });
-    for (const w of this.workers.values()) if (!w.missing && w.connected) scenario.dispatch.addWorker(w.id);
     if (classes !== undefined) scenario.setClasses(classes);
-    this.closed.set(config.name, scenario);
     this.ramping.add(config.name);
     scenario.start();
   }
@@ -432,108 +383,13 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.options.environment.events.spawningComplete.fire({ userCount: n });
   }
 
-  /** Gives each connected worker an equal, exact share of the scenario (k6's execution segments, striped). */
-  private addPartitioned(config: ScenarioCommon, key = config.name): void {
-    const scenario: PartitionedScenario = { key, config, startedAt: this.clock.now(), segments: new Map(), endedBy: new Set(), over: false };
-    this.partitioned.set(key, scenario);
-    const ids = this.liveWorkerIds();
-    ids.forEach((id, index) => scenario.segments.set(id, { index, count: ids.length }));
-    for (const id of ids) this.sendSegment(scenario, id);
-    if (ids.length === 0) this.options.environment.logger.warning(`scenario ${config.name}: no worker is connected; it runs on the workers that join`);
-  }
-
   private liveWorkerIds(): string[] {
     return [...this.workers.values()].filter((w) => !w.missing && w.connected).map((w) => w.id).sort();
   }
 
-  private sendSegment(scenario: PartitionedScenario, id: string): void {
-    const segment = scenario.segments.get(id);
-    const w = this.workers.get(id);
-    if (segment === undefined || w?.link === undefined) return;
-    const host = this.options.environment.host;
-    w.link.send({
-      type: 'scenario', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, config: { ...scenario.config }, segment,
-      stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout, elapsedMs: this.clock.now() - scenario.startedAt, ...(host !== undefined ? { host } : {}),
-      ...(this.tagScenarios ? { tagScenarios: true } : {}), ...(scenario.key !== scenario.config.name ? { key: scenario.key } : {}),
-    });
-  }
-
-  /** A worker reconnected under the same id: it gets its segments again (a worker that has them ignores a repeat). */
-  private resendSegments(id: string): void {
-    for (const scenario of this.partitioned.values()) if (!scenario.over) this.sendSegment(scenario, id);
-  }
-
-  /**
-   * Re-partitions the open-model scenarios over the workers now live, from the first arrival due a
-   * second from now: until then each worker finishes its old share, from then on the new shares apply,
-   * so no arrival is run twice or skipped. Iteration counts keep their shares (see the README).
-   */
-  private repartition(): void {
-    const ids = this.liveWorkerIds();
-    for (const scenario of this.partitioned.values()) {
-      if (scenario.over || ids.length === 0) continue;
-      if (executorOf(scenario.config).model !== 'open') {
-        // An iteration count that no worker could take yet (none was connected) goes to those here now.
-        if (scenario.segments.size === 0) {
-          ids.forEach((id, index) => scenario.segments.set(id, { index, count: ids.length }));
-          for (const id of ids) this.sendSegment(scenario, id);
-        }
-        continue;
-      }
-      const same = ids.length === scenario.segments.size && ids.every((id, i) => scenario.segments.get(id)?.index === i && scenario.segments.get(id)?.count === ids.length);
-      if (same) continue;
-      const elapsed = this.clock.now() - scenario.startedAt - scenario.config.startTimeMs;
-      const fromItem = partitionFrom(scenario.config, elapsed + 1000);
-      scenario.segments = new Map(ids.map((id, index) => [id, { index, count: ids.length, fromItem }]));
-      for (const id of ids) this.sendSegment(scenario, id);
-      this.options.environment.logger.info(`scenario ${scenario.config.name}: re-partitioned over ${ids.length} workers from arrival #${fromItem}`);
-    }
-  }
-
-  private shareEnded(id: string, key: string): void {
-    const scenario = this.partitioned.get(key);
-    if (scenario === undefined || scenario.over) return;
-    scenario.endedBy.add(id);
-    this.checkShares(scenario);
-  }
-
-  /** A partitioned scenario is over once every worker holding a share has ended it. */
-  private checkShares(scenario: PartitionedScenario): void {
-    if (scenario.segments.size > 0 && [...scenario.segments.keys()].every((w) => scenario.endedBy.has(w))) this.scenarioOver(scenario.key);
-  }
-
-  /**
-   * A worker went missing before its share of an iteration count ended: the iterations its last report
-   * does not count are run by the others, as a new part of the scenario (so the total stays exact; what it
-   * ran after that report is lost with it, as its requests are).
-   */
-  private reassignIterations(id: string): void {
-    let part = 0;
-    for (const scenario of [...this.partitioned.values()]) {
-      const segment = scenario.segments.get(id);
-      if (scenario.over || segment === undefined || executorOf(scenario.config).model !== 'iterations') continue;
-      scenario.segments.delete(id);
-      const ended = scenario.endedBy.has(id);
-      this.checkShares(scenario);
-      if (ended) continue;
-      const config = scenario.config as ScenarioCommon & { users: number; iterations: number; maxDurationMs: number };
-      const share = config.executor === 'per-user-iterations' ? shareOf(config.users, segment) * config.iterations : shareOf(config.iterations, segment);
-      const owed = share - this.options.stats.iterationsOf(id, config.name);
-      const left = config.maxDurationMs - (this.clock.now() - scenario.startedAt - config.startTimeMs);
-      if (owed <= 0 || left <= 0 || this.liveWorkerIds().length === 0) continue;
-      while (this.partitioned.has(`${config.name}~${++part}`));
-      const key = `${config.name}~${part}`;
-      const users = Math.max(1, Math.min(owed, shareOf(config.users, segment)));
-      this.options.environment.logger.warning(`scenario ${config.name}: worker ${id} left with ${owed} of its iterations not reported; the other workers run them`);
-      this.addPartitioned({ ...config, executor: 'shared-iterations', users, iterations: owed, maxDurationMs: left, startTimeMs: 0 } as ScenarioCommon, key);
-    }
-  }
-
   private scenarioOver(name: string): void {
-    const partitioned = this.partitioned.get(name);
-    if (partitioned !== undefined) partitioned.over = true;
     this.ramping.delete(name);
-    const all = [...this.closed.values()].every((c) => c.over) && [...this.partitioned.values()].every((p) => p.over);
+    const all = this.closed.allOver && !this.partitioned.active;
     if (this.closed.size + this.partitioned.size > 1) this.options.environment.logger.info(`scenario ${name} ended`);
     if (all && this.machine.is('spawning', 'running')) {
       if (this.closed.size + this.partitioned.size > 1) this.options.environment.logger.info('every scenario has ended, stopping');
@@ -544,28 +400,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   /** Re-places users after a worker joined, left or went missing, keeping the current totals. */
   private redispatch(): void {
     if (!this.machine.is('spawning', 'running')) return;
-    for (const [name, c] of this.closed) {
-      // `target` (not `total`): a lost worker's users are waiting to be re-placed on the others.
-      c.dispatch.setTotal(c.dispatch.target);
-      this.sendAssignments(name, c.dispatch.rebalance());
-      this.options.environment.logger.info(`re-dispatched ${c.dispatch.total} users over ${c.dispatch.workers.length} workers`);
-    }
-    this.repartition();
-  }
-
-  /** Sends each worker its absolute per-class counts of a scenario, only when they changed. */
-  private sendAssignments(scenario: string, assignment: Assignment): void {
-    for (const w of this.workers.values()) {
-      if (w.missing || !w.link) continue;
-      const classes = assignment[w.id] ?? {};
-      if (sameCounts(classes, w.sent.get(scenario) ?? {})) continue;
-      const host = this.options.environment.host;
-      w.link.send({
-        type: 'spawn', seq: ++this.spawnSeq, epoch: this.options.stats.epoch, classes, stopTimeout: this.options.stopTimeout, drainTimeout: this.options.drainTimeout,
-        ...(scenario !== DEFAULT_SCENARIO ? { scenario } : {}), ...(host !== undefined ? { host } : {}), ...(this.tagScenarios ? { tagScenarios: true } : {}),
-      });
-      w.sent.set(scenario, { ...classes });
-    }
+    this.closed.redispatch((line) => this.options.environment.logger.info(line));
+    this.partitioned.repartition();
   }
 
   private broadcast(message: MasterMessage): void {
@@ -595,9 +431,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     environment.events.testStopping.fire({ environment });
     this.runTime.clear();
     const epoch = this.options.stats.epoch;
-    for (const c of this.closed.values()) c.stop();
-    for (const p of this.partitioned.values()) p.over = true;
-    for (const w of this.workers.values()) w.sent = new Map();
+    this.closed.stop();
+    this.partitioned.end();
     // Only the workers told to stop are waited for: one that joins now has no users to stop.
     const told = new Set([...this.workers.values()].filter((w) => w.link !== undefined).map((w) => w.id));
     this.broadcast({ type: 'stop', epoch });
@@ -636,7 +471,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   close(): void {
     this.stopTick();
     this.runTime.clear();
-    for (const c of this.closed.values()) c.stop();
+    this.closed.stop();
   }
 }
 
@@ -646,11 +481,6 @@ function countOf(classes: Readonly<Record<string, number>>): number {
   return n;
 }
 
-function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
-  return true;
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
