@@ -1,11 +1,11 @@
 // The master's open-model and iteration-count scenarios: each worker runs an exact, striped share (k6's execution segments).
 import type { Clock } from '../core/clock.ts';
-import { shareOf, type ScenarioCommon, type Segment } from '../core/executor.ts';
+import { shareOf, WHOLE, type ScenarioCommon, type Segment } from '../core/executor.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ClusterStats } from '../stats/cluster-stats.ts';
 import { executorOf } from './executors/index.ts';
 import type { MasterMessage } from './messages.ts';
-import { partitionFrom } from './partition.ts';
+import type { ArrivalPlan } from './executors/arrivals.ts';
 
 /** An open-model or iteration-count scenario, partitioned over the workers (each runs its segment). */
 interface PartitionedScenario {
@@ -153,4 +153,23 @@ export class Partitions {
   clear(): void {
     this.byKey.clear();
   }
+}
+
+/** The first global arrival of the whole scenario due at or after `atMs` of scenario time (its count when none is). */
+export function partitionFrom(config: ScenarioCommon, atMs: number): number {
+  const plan = executorOf(config).plan(config, WHOLE) as ArrivalPlan;
+  const due = (i: number): boolean => {
+    const t = plan.timeOf(i);
+    return t === undefined || t >= atMs;
+  };
+  if (due(0)) return 0;
+  let hi = 1;
+  while (!due(hi)) hi *= 2;
+  let lo = hi / 2;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (due(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
