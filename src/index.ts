@@ -13,6 +13,7 @@ export { StopUser, RescheduleTask, InterruptTaskSet, StopTest } from './core/con
 export { LoadShape } from './core/load-shape.ts';
 export type { ShapeTick } from './core/load-shape.ts';
 export { EventHook, Events } from './core/events.ts';
+import { checkOn, type CheckOptions, type Checks } from './core/check.ts';
 export type { RequestEvent, UserErrorEvent, LifecycleEvent, SpawningCompleteEvent, ReportEvent } from './core/events.ts';
 export type { Environment } from './core/environment.ts';
 export { HttpUser } from './protocols/http/http-user.ts';
@@ -55,3 +56,19 @@ export class SequentialTaskSet<U extends User = HttpUser> extends CoreSequential
  * ```
  */
 export const events = new Events((error) => error instanceof Error && error.name === 'StopTest');
+
+/**
+ * Named assertions on a value, usually a response (k6's `check`): each passing or failing check is
+ * counted per check name and request name, without failing the request. A check that throws fails,
+ * with its message. Returns whether every check passed. Results show in the console summary, the web
+ * UI's Checks tab, the reports, and the `checks` metric of thresholds (`checks: ['rate>0.99']`).
+ * Custom protocols can call it on their own responses too; `{ name }` sets the request name.
+ * @example
+ * ```ts
+ * const res = await this.client.get('/items/1', { name: '/items/[id]' });
+ * check(res, { 'status is 200': (r) => r.status === 200, 'has an id': (r) => 'id' in (r.json() as object) });
+ * ```
+ */
+export const check: <T>(value: T, checks: Checks<T>, options?: CheckOptions) => boolean = checkOn(events);
+export type { Checks, CheckOptions } from './core/check.ts';
+export type { CheckEvent } from './core/events.ts';

@@ -62,6 +62,12 @@ export interface CicadaOptions {
   html?: string;
   json: boolean;
   jsonFile?: string;
+  /** `--threshold 'METRIC{tags} EXPR'` (repeatable): pass/fail criteria, merged with the cicadafile's and cicada.toml's. */
+  threshold: string[];
+  /** `--junit FILE`: JUnit XML of the thresholds and checks. */
+  junit?: string;
+  /** `--summary-json FILE`: one JSON document of the whole run. */
+  summaryJson?: string;
   loglevel: LogLevelName;
   logfile?: string;
   showTaskRatio: boolean;
@@ -107,7 +113,7 @@ export function defaultOptions(): CicadaOptions {
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0, drainTimeout: 5,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
-    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [],
+    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [], threshold: [],
   };
 }
 
@@ -228,6 +234,9 @@ const specs: SpecTable = {
   html: value('--html <file>', G.stats, 'write an HTML report ({u}, {r}, {t} are replaced by users, rate, time)', text),
   json: flag('--json', G.stats, 'print the final stats as JSON to stdout'),
   jsonFile: value('--json-file <name>', G.stats, 'write the final stats to <name>.json', text),
+  threshold: list('--threshold <expr...>', G.stats, "fail the run (exit 99) unless it holds, e.g. 'response_time{name:/login} p(95)<300'; repeatable, adds to the cicadafile's thresholds (CICADA_THRESHOLD: one per line or ';')", (items) => items.flatMap((i) => i.split(/[;\n]/)).map((i) => i.trim()).filter((i) => i !== '')),
+  junit: value('--junit <file>', G.stats, 'write JUnit XML of the thresholds and checks (for CI test reports)', text),
+  summaryJson: value('--summary-json <file>', G.stats, 'write one JSON document of the run: stats, thresholds, checks, scenarios, exit code', text),
   loglevel: value('-L, --loglevel <level>', G.log, 'DEBUG, INFO, WARNING or ERROR, any case (default: INFO)', logLevel),
   logfile: value('--logfile <file>', G.log, 'write the log to this file (default: stderr)', text),
   showTaskRatio: flag('--show-task-ratio', G.other, 'print the task ratio of each user class and exit'),

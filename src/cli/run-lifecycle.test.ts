@@ -36,9 +36,10 @@ describe('the run lifecycle', () => {
     await clock.advance(4000);
     assert.deepEqual(calls, ['a tick', 'a tick', 'b tick', 'a tick', 'a tick', 'b tick']);
     calls.length = 0;
-    const final = await lifecycle.stop();
+    const final = await lifecycle.stop(() => 7);
     assert.deepEqual(calls, ['a stop', 'b stop', 'c stop']);
-    assert.equal(final.total.numRequests, reportData().total.numRequests);
+    assert.equal(final.data.total.numRequests, reportData().total.numRequests);
+    assert.equal(final.exitCode, 7);
     await clock.advance(5000);
     assert.deepEqual(calls, ['a stop', 'b stop', 'c stop'], 'no tick after the stop');
   });
@@ -110,7 +111,7 @@ describe('the outputs of the options (one contract: start, tick, stop)', () => {
       const output = make(dir, out);
       await output.start?.();
       if (output.tick) await output.tick({ data: reportData(), progress: progress(), now: Date.now() });
-      await output.stop?.(reportData());
+      await output.stop?.(reportData(), { exitCode: 0 });
       await check(dir, out);
     });
   }

@@ -62,22 +62,26 @@ export class RunLifecycle {
     this.options.logger.error(`${output.name} output failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  /** Stops ticking and gives every output the final report; returns it. */
-  async stop(): Promise<ReportData> {
+  /**
+   * Stops ticking, takes the final report, lets `decide` turn it into the exit code (before anything is
+   * written, so the summary JSON can carry it), then gives every output the report and the exit code.
+   */
+  async stop(decide: (data: ReportData) => number = () => ExitCode.ok): Promise<{ data: ReportData; exitCode: number }> {
     this.stopTicking?.();
     this.stopTicking = undefined;
     const data = this.options.report();
+    const exitCode = decide(data);
     let first: Error | undefined;
     for (const output of this.options.outputs) {
       try {
-        await output.stop?.(data);
+        await output.stop?.(data, { exitCode });
       } catch (error) {
         if (first === undefined) first = error instanceof Error ? error : new Error(String(error));
         else this.failed(output, error);
       }
     }
     if (first !== undefined) throw first;
-    return data;
+    return { data, exitCode };
   }
 }
 

@@ -142,16 +142,19 @@ export function progressOf(run: HeadlessRun, runner: RunnerControl<StatsSnapshot
 }
 
 /**
- * The end of every run, headless or web: outputs get the final report, `quitting` fires, and the exit
- * code is decided once (decideExitCode: a script's `environment.processExitCode` included).
+ * The end of every run, headless or web: `quitting` fires (a script may set `environment.processExitCode`
+ * there, as in Locust), the exit code is decided once (decideExitCode), and the outputs get the final
+ * report with it.
  */
 export async function endRun(run: HeadlessRun, lifecycle: RunLifecycle, environment: Environment): Promise<number> {
-  const data = await lifecycle.stop();
-  events.quitting.fire({ environment });
-  return decideExitCode({
-    processExitCode: environment.processExitCode,
-    failed: data.total.numFailures > 0 || data.snapshot.exceptions.length > 0,
-    exitCodeOnError: run.options.exitCodeOnError,
+  const { exitCode } = await lifecycle.stop((data) => {
+    events.quitting.fire({ environment });
+    return decideExitCode({
+      thresholdFailed: data.thresholds?.some((t) => !t.ok) ?? false,
+      processExitCode: environment.processExitCode,
+      failed: data.total.numFailures > 0 || data.snapshot.exceptions.length > 0,
+      exitCodeOnError: run.options.exitCodeOnError,
+    });
   });
+  return exitCode;
 }
-

@@ -64,6 +64,17 @@ export interface IterationEvent {
   durationMs: number;
 }
 
+/** One named check of `check(value, { name: fn })`: passed or failed (a check that threw failed, with its message). */
+export interface CheckEvent {
+  /** The check's name, e.g. `status is 200`. */
+  name: string;
+  /** The request name of the value checked (`res.name`), or ''. */
+  request: string;
+  ok: boolean;
+  /** Why it failed, when the check threw. */
+  error?: string;
+}
+
 export interface ReportEvent {
   clientId: string;
   data: Record<string, unknown>;
@@ -165,13 +176,18 @@ export class Events {
   readonly request: EventHook<RequestEvent>;
   /** Fired for every iteration an arrival-rate or iteration-count scenario ran or dropped. */
   readonly iteration = new EventHook<IterationEvent>('iteration');
+  /** Fired for every named check `check()` runs. */
+  readonly check = new EventHook<CheckEvent>('check');
   /** Fired when a task throws an error that is not a control-flow exception. */
   readonly userError = new EventHook<UserErrorEvent>('userError');
   /** Fired when the target user count has been reached. */
   readonly spawningComplete = new EventHook<SpawningCompleteEvent>('spawningComplete');
   /** Fired when statistics are reset (web UI or `--reset-stats`). */
   readonly resetStats = new EventHook<Record<string, never>>('resetStats');
-  /** Fired as the process exits, after reports are written. */
+  /**
+   * Fired as the run ends, before the final reports are written and the exit code is decided: set
+   * `environment.processExitCode` here (Locust's `process_exit_code`) and the reports carry it.
+   */
   readonly quitting = new EventHook<LifecycleEvent>('quitting');
   /** Fired on a worker before each report to the master: add keys to `data`. */
   readonly reportToMaster = new EventHook<ReportEvent>('reportToMaster');
@@ -185,7 +201,7 @@ export class Events {
   /** Every hook, for iteration (e.g. to clear all listeners between runs in one process). */
   all(): { readonly name: string; clear(): void; readonly listenerCount: number }[] {
     return [
-      this.init, this.testStart, this.testStopping, this.testStop, this.request, this.iteration, this.userError,
+      this.init, this.testStart, this.testStopping, this.testStop, this.request, this.iteration, this.check, this.userError,
       this.spawningComplete, this.resetStats, this.quitting, this.reportToMaster, this.workerReport,
     ];
   }

@@ -150,3 +150,28 @@ export function hostileReportData(): ReportData {
   base.snapshot.exceptions = [{ count: 1, msg: HOSTILE, traceback: `${HOSTILE}\n  at <anonymous>`, nodes: [HOSTILE] }];
   return base;
 }
+
+/** A finished run with thresholds (one failed, one without data) and checks (one failing, one that threw). */
+export function gatedReportData(): ReportData {
+  const base = reportData();
+  base.thresholds = [
+    { metric: 'response_time', expression: 'p(95)<300', ok: true, observed: 120, unit: 'ms', tags: {}, abortOnFail: false },
+    { metric: 'response_time{name:/items/[id]}', expression: 'p(99)<200', ok: false, observed: 260, unit: 'ms', tags: { name: '/items/[id]' }, abortOnFail: true },
+    { metric: 'fail_ratio', expression: 'value<0.05', ok: true, observed: 0.01, unit: 'ratio', tags: {}, abortOnFail: false },
+    { metric: 'requests{name:/never}', expression: 'count>0', ok: true, observed: null, unit: 'count', tags: { name: '/never' }, abortOnFail: false },
+  ];
+  base.snapshot.checks = [
+    { name: 'status is 200', request: '/items/[id]', passes: 370, fails: 10 },
+    { name: 'status is 200', request: '/', passes: 600, fails: 0 },
+    { name: 'has an id', request: '/items/[id]', passes: 379, fails: 1, lastError: "TypeError: Cannot read properties of null (reading 'id')" },
+  ];
+  return base;
+}
+
+/** gatedReportData with every user-controlled threshold and check string an injection attempt. */
+export function hostileGatedReportData(): ReportData {
+  const base = gatedReportData();
+  base.thresholds = base.thresholds!.map((t) => ({ ...t, metric: `response_time{name:${HOSTILE}}`, tags: { name: HOSTILE } }));
+  base.snapshot.checks = base.snapshot.checks!.map((c) => ({ ...c, name: HOSTILE, request: HOSTILE, ...(c.lastError !== undefined ? { lastError: HOSTILE } : {}) }));
+  return base;
+}

@@ -1,5 +1,5 @@
 // The Output contract of the run lifecycle (DESIGN.md §4): every report, view and export of a run implements it.
-import type { LiveProgress, ReportData } from './report-data.ts';
+import type { LiveProgress, ReportData, RunEnd } from './report-data.ts';
 
 /** What an output is told of the run as it goes. */
 export interface OutputTick {
@@ -11,10 +11,10 @@ export interface OutputTick {
 }
 
 /**
- * One output of a run: the console, CSV, HTML and JSON reports, and (later) JUnit, thresholds and the
+ * One output of a run: the console, CSV, HTML and JSON reports, and JUnit and summary JSON, and the
  * exporters. The lifecycle calls `start` once before the load (a destination that cannot be written
  * fails the run here, before any request), `tick` every `intervalMs` while the run goes, and `stop`
- * once with the final report, on every stop path.
+ * once with the final report and the run's exit code, on every stop path.
  * @example
  * ```ts
  * const htmlOutput = { name: 'html', start: () => checkWritable(file), stop: (data) => writeFile(file, htmlReport(data)) } satisfies Output;
@@ -26,5 +26,6 @@ export interface Output {
   readonly intervalMs?: number;
   start?(): Promise<void> | void;
   tick?(tick: OutputTick): Promise<void> | void;
-  stop?(data: ReportData): Promise<void> | void;
+  /** The final report, and how the run ended (its exit code is decided before the outputs are written). */
+  stop?(data: ReportData, end: RunEnd): Promise<void> | void;
 }

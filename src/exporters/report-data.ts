@@ -1,5 +1,5 @@
 // The input every exporter renders: a cumulative stats snapshot, its derived entry views and run metadata.
-import type { EntryView, StatsSnapshot } from '../stats/types.ts';
+import type { EntryView, StatsSnapshot, ThresholdResult } from '../stats/types.ts';
 
 /** Task ratios as `--show-task-ratio` and Locust's `/tasks` show them; nested for TaskSets. */
 export interface TaskRatioNode {
@@ -60,6 +60,14 @@ export interface ReportData {
    * "current" percentiles there); entries without a value fall back to their cumulative percentiles.
    */
   currentPercentiles?: Record<string, (number | null)[]>;
+  /** The run's thresholds, evaluated against `snapshot` (absent: the run has none). */
+  thresholds?: ThresholdResult[];
+}
+
+/** How a run ended, for the outputs written at its end (the summary JSON's `exit_code`). */
+export interface RunEnd {
+  /** The process's exit code (decideExitCode). */
+  exitCode: number;
 }
 
 /** Converts a histogram bucket index to its value in ms (supplied by the stats histogram, which exporters may not import). */

@@ -94,6 +94,7 @@ const snapshot = z.strictObject({
   userCount: count,
   overflowedNames: count,
   scenarios: z.array(z.strictObject({ name, iterations: count, failedIterations: count, dropped: count, interrupted: count, notRun: count.optional(), duration: histogram, lateness: histogram })).max(100).optional(),
+  checks: z.array(z.strictObject({ name: z.string().max(1000), request: name, passes: count, fails: count, lastError: z.string().max(1000).optional() })).max(1000).optional(),
 });
 
 const classCounts = z.record(name, count);

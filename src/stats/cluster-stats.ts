@@ -4,6 +4,7 @@ import { checkHistogramData } from './histogram.ts';
 import { HistoryBuffer } from './history.ts';
 import { mergeErrors, mergeExceptions } from './merge.ts';
 import { mergeScenarios } from './scenario-stats.ts';
+import { mergeChecks } from './checks.ts';
 import { currentRate } from './rate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type HistoryPoint, type StatsSnapshot } from './types.ts';
 import { sortEntries } from './view.ts';
@@ -137,6 +138,7 @@ export class ClusterStats {
       errors: mergeErrors(reports.map((s) => s.errors)),
       exceptions: mergeExceptions(reports.map((s) => s.exceptions)),
       scenarios: mergeScenarios(reports.map((s) => s.scenarios ?? [])),
+      checks: mergeChecks(reports.map((s) => s.checks ?? [])),
       history: this.history.toArray(),
       userCount,
       overflowedNames: reports.reduce((n, s) => n + s.overflowedNames, 0),

@@ -7,6 +7,7 @@ import { currentRate } from './rate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type HistoryPoint, type StatsSnapshot } from './types.ts';
 import { HistogramWindow } from './window.ts';
 import { ScenarioStats } from './scenario-stats.ts';
+import { CheckStats } from './checks.ts';
 
 /** Name of the entry that requests with names beyond the cap are grouped into (per method). */
 export const OTHER_NAME = '(other)';
@@ -64,6 +65,7 @@ export class RequestStats {
   readonly total = new StatsEntry(AGGREGATED_METHOD, AGGREGATED_NAME);
   private readonly errors: ErrorTable;
   private readonly scenarios = new ScenarioStats();
+  private readonly checks = new CheckStats();
   private readonly exceptions: ExceptionTable;
   private readonly history: HistoryBuffer;
   private readonly totalWindow = new HistogramWindow();
@@ -124,7 +126,7 @@ export class RequestStats {
 
   /**
    * Feeds this recorder from the event bus: every `request` is logged (and its error, if any) at
-   * its end time, `startTime + responseTime`; every `userError` becomes an exception. Returns a function that detaches both listeners.
+   * its end time, `startTime + responseTime`; every `userError` becomes an exception, every `iteration` and `check` is counted. Returns a function that detaches both listeners.
    */
   attach(events: Events): () => void {
     const offRequest = events.request.addListener((r) => {
@@ -139,7 +141,9 @@ export class RequestStats {
       this.logException(e.error.message, e.error.stack ?? `${e.error.name}: ${e.error.message}`);
     });
     const offIteration = events.iteration.addListener((e) => this.scenarios.record(e));
+    const offCheck = events.check.addListener((e) => this.checks.record(e));
     return () => {
+      offCheck();
       offRequest();
       offUserError();
       offIteration();
@@ -199,6 +203,7 @@ export class RequestStats {
       userCount,
       overflowedNames: this.overflowed,
       scenarios: this.scenarios.snapshot(),
+      checks: this.checks.snapshot(),
     };
   }
 
@@ -207,6 +212,7 @@ export class RequestStats {
     this.entries.clear();
     this.entryWindows.clear();
     this.scenarios.reset();
+    this.checks.reset();
     this.distinctNames = 0;
     this.overflowed = 0;
     this.total.reset();

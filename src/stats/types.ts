@@ -102,6 +102,38 @@ export interface StatsSnapshot {
   overflowedNames: number;
   /** Iterations of arrival-rate and iteration-count scenarios, per scenario (absent or empty: none ran). */
   scenarios?: ScenarioSnapshot[];
+  /** `check()` results per (check, request name), cumulative (absent or empty: no check ran). */
+  checks?: CheckSnapshot[];
+}
+
+/** One named check of `check(res, { name: fn })`, for one request name. */
+export interface CheckSnapshot {
+  /** The check's name, e.g. `status is 200`. */
+  name: string;
+  /** The request name of the value checked (`res.name`), or '' when the value has none. */
+  request: string;
+  passes: number;
+  fails: number;
+  /** The message of the latest check that threw (a throwing check counts as failed). */
+  lastError?: string;
+}
+
+/** One threshold as evaluated against the statistics (plain data: reports, the API, the web UI). */
+export interface ThresholdResult {
+  /** The metric as written, tags included: `response_time{name:/login}`. */
+  metric: string;
+  /** The expression as written: `p(95)<300`. */
+  expression: string;
+  /** False once the observed value breaks the expression; a threshold with no data yet passes (observed null), as in k6. */
+  ok: boolean;
+  /** The aggregated value compared (ms, per second, a ratio or a count, see `unit`); null without data. */
+  observed: number | null;
+  /** `ms`, `/s`, `ratio` or `count`: how to print `observed`. */
+  unit: 'ms' | '/s' | 'ratio' | 'count';
+  /** The tag filter of the metric (`{ name: '/login' }`), so views can link a threshold to its rows. */
+  tags: Record<string, string>;
+  /** Whether crossing it stops the run. */
+  abortOnFail: boolean;
 }
 
 /** Derived numbers of one entry, as tables, CSV and JSON show them (Locust's fields). */
