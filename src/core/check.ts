@@ -12,7 +12,7 @@ export interface CheckOptions {
 /** The request name of a checked value: its string `name` (an HttpResponse's stats name), else ''. */
 function requestNameOf(value: unknown): string {
   if (typeof value !== 'object' || value === null || !('name' in value)) return '';
-  const name = (value as { name: unknown }).name;
+  const name = (value).name;
   return typeof name === 'string' ? name : '';
 }
 
