@@ -51,11 +51,12 @@ function separator(cols: readonly Column[]): string {
 }
 
 /** Paints whole lines after padding, so escape codes never disturb column widths. */
-function painter(color: boolean | undefined): ReturnType<typeof pc.createColors> {
+export function painter(color: boolean | undefined): ReturnType<typeof pc.createColors> {
   return pc.createColors(color === true);
 }
 
-function nameWidthOf(options: TableOptions): number {
+/** Width of the Name column; the thresholds and checks blocks size their label columns from it too. */
+export function nameWidthOf(options: TableOptions): number {
   return Math.max(10, Math.floor(options.nameWidth ?? DEFAULT_NAME_WIDTH));
 }
 

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checksBlock,
   colorEnabled,
   ConsoleReporter,
   exceptionsTable,
@@ -10,12 +11,26 @@ import {
   liveView,
   percentileTable,
   statsTable,
+  thresholdsBlock,
   type ConsoleStream,
 } from './console.ts';
-import { emptyView, reportData, view } from './fixtures.test-helper.ts';
-import type { LiveProgress } from './report-data.ts';
+import { emptyView, gatedReportData, reportData, view } from './fixtures.test-helper.ts';
+import type { LiveProgress, ReportData } from './report-data.ts';
+import type { CheckSnapshot, ThresholdResult } from '../stats/types.ts';
 
 const progress: LiveProgress = { elapsedMs: 65_000, runTimeMs: 300_000, userCount: 120, targetUserCount: 200, spawning: true, state: 'spawning' };
+
+/** The plain run with only these thresholds and checks. */
+function gated(thresholds: ThresholdResult[] | undefined, checks: CheckSnapshot[] | undefined): ReportData {
+  const data = reportData();
+  if (thresholds !== undefined) data.thresholds = thresholds;
+  if (checks !== undefined) data.snapshot.checks = checks;
+  return data;
+}
+
+function threshold(overrides: Partial<ThresholdResult>): ThresholdResult {
+  return { metric: 'response_time', expression: 'p(95)<300', ok: true, observed: 120, unit: 'ms', tags: {}, abortOnFail: false, ...overrides };
+}
 
 function lineOf(text: string, needle: string): string {
   const line = text.split('\n').find((l) => l.includes(needle));
@@ -142,10 +157,118 @@ describe('finalSummary', () => {
     assert.match(line, /16\.67\s+0\.17\s*$/);
   });
 
+  it('ends with the thresholds, then the checks, when the run has them, and prints neither otherwise', () => {
+    const text = finalSummary(gatedReportData());
+    const order = ['Exceptions', '\nThresholds\n', '1 of 4 thresholds failed', '\nChecks (passed/total)\n'].map((s) => text.indexOf(s));
+    assert.ok(order.every((i) => i >= 0), String(order));
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    assert.ok(text.endsWith("(reading 'id')\n"));
+    assert.doesNotMatch(finalSummary(reportData()), /Thresholds|Checks/);
+  });
+
   it('omits empty failure and exception sections', () => {
     const data = reportData({ entries: [], total: emptyView('', 'Aggregated'), snapshot: { errors: [], exceptions: [] } });
     const text = finalSummary(data);
     assert.doesNotMatch(text, /Error report|Exceptions/);
+  });
+});
+
+describe('thresholdsBlock', () => {
+  it('gives each threshold a mark, its metric, expression and observed value with its unit, and counts the failed ones', () => {
+    assert.deepEqual(thresholdsBlock(gatedReportData()).split('\n'), [
+      'Thresholds',
+      '✓ response_time                    p(95)<300    120 ms',
+      '✗ response_time{name:/items/[id]}  p(99)<200    260 ms  (abort on fail)',
+      '✓ fail_ratio                       value<0.05    1.00%',
+      '✓ requests{name:/never}            count>0     no data',
+      '1 of 4 thresholds failed',
+    ]);
+  });
+
+  it('prints rates per second, counts, and milliseconds to 2 decimals, so 299.6 ms does not read as the limit 300', () => {
+    const text = thresholdsBlock(gated([
+      threshold({ observed: 299.6 }),
+      threshold({ metric: 'requests', expression: 'rate>10', observed: 16.6667, unit: '/s' }),
+      threshold({ metric: 'dropped_iterations', expression: 'count<100', observed: 42, unit: 'count' }),
+    ], undefined));
+    assert.match(lineOf(text, 'p(95)'), /p\(95\)<300\s+299\.6 ms$/);
+    assert.match(lineOf(text, 'rate>10'), /16\.67\/s$/);
+    assert.match(lineOf(text, 'count<100'), /\s42$/);
+    assert.doesNotMatch(text, /failed/);
+  });
+
+  it('never rounds a failing ratio to 0.00%: it adds decimals', () => {
+    const text = thresholdsBlock(gated([threshold({ metric: 'fail_ratio', expression: 'value<0.00001', ok: false, observed: 0.00004, unit: 'ratio' })], undefined));
+    assert.match(lineOf(text, 'fail_ratio'), /0\.004%$/);
+    assert.match(text, /1 of 1 threshold failed$/);
+  });
+
+  it('replaces control characters in a metric so it cannot inject terminal escapes', () => {
+    const text = thresholdsBlock(gated([threshold({ metric: 'response_time{name:/a\u001b[2J\nb}' })], undefined));
+    assert.ok(!text.includes('\u001b'));
+    assert.ok(text.includes('response_time{name:/a [2J b}'));
+  });
+
+  it('is empty without thresholds', () => {
+    assert.equal(thresholdsBlock(reportData()), '');
+    assert.equal(thresholdsBlock(gated([], undefined)), '');
+  });
+});
+
+describe('checksBlock', () => {
+  it('sums each check over its request names, splits it per request name when there are several, and shows the last error', () => {
+    assert.deepEqual(checksBlock(gatedReportData()).split('\n'), [
+      'Checks (passed/total)',
+      '✗ status is 200  970/980   98.98%',
+      '    /items/[id]  370/380   97.37%',
+      '    /            600/600  100.00%',
+      '✗ has an id      379/380   99.74%',
+      "    last error: TypeError: Cannot read properties of null (reading 'id')",
+    ]);
+  });
+
+  it('marks a check that always passed with ✓, and names a request without a name', () => {
+    const text = checksBlock(gated(undefined, [{ name: 'ok', request: '', passes: 5, fails: 0 }, { name: 'ok', request: '/a', passes: 5, fails: 0 }]));
+    assert.match(lineOf(text, 'ok'), /^✓ ok\s+10\/10  100\.00%$/);
+    assert.match(lineOf(text, '(no request name)'), /^ {4}\(no request name\)\s+5\/5  100\.00%$/);
+  });
+
+  it('never shows one fail in 100 000 as 100.00%', () => {
+    assert.match(checksBlock(gated(undefined, [{ name: 'rare', request: '/', passes: 99_999, fails: 1 }])), /99999\/100000  99\.999%/);
+  });
+
+  it('keeps a thrown message with newlines and escapes on one inert line', () => {
+    const text = checksBlock(gated(undefined, [{ name: 'x', request: '/', passes: 0, fails: 1, lastError: 'Error: a\n    at \u001b[31mf' }]));
+    assert.ok(!text.includes('\u001b'));
+    assert.match(text, /^ {4}last error: Error: a     at  \[31mf$/m);
+  });
+
+  it('is empty without checks', () => {
+    assert.equal(checksBlock(reportData()), '');
+    assert.equal(checksBlock(gated(undefined, [])), '');
+  });
+});
+
+describe('liveView with thresholds and checks', () => {
+  it('adds a thresholds line naming the first failing one and a checks line under the table', () => {
+    const lines = liveView(gatedReportData(), progress).trimEnd().split('\n');
+    assert.deepEqual(lines.slice(-2), [
+      'thresholds: 3 passing, 1 failing (response_time{name:/items/[id]} p(99)<200: 260 ms)',
+      // 370 + 600 + 379 of 380 + 600 + 380 evaluations.
+      'checks: 99.19% of 1360 passed',
+    ]);
+  });
+
+  it('counts the other failing thresholds, and says only "passing" when none fails', () => {
+    const failing = threshold({ ok: false, observed: 400 });
+    assert.match(liveView(gated([failing, { ...failing, metric: 'iteration_duration' }], undefined), progress), /^thresholds: 0 passing, 2 failing \(response_time p\(95\)<300: 400 ms, \+1 more\)$/m);
+    assert.match(liveView(gated([threshold({})], undefined), progress), /^thresholds: 1 passing$/m);
+  });
+
+  it('adds nothing for a run without thresholds or checks', () => {
+    const text = liveView(reportData(), progress);
+    assert.doesNotMatch(text, /thresholds|checks/);
+    assert.ok(text.endsWith(`${lineOf(text, 'Aggregated')}\n`));
   });
 });
 
@@ -169,5 +292,16 @@ describe('ConsoleReporter', () => {
     assert.match(stream.written, /remaining 3m55s/);
     assert.match(stream.written, /Response time percentiles/);
     assert.ok(!stream.written.includes('\u001b['));
+  });
+
+  it('colors the threshold and check marks on a terminal only', () => {
+    const plain = fakeStream(false);
+    new ConsoleReporter({ stream: plain }).printSummary(gatedReportData());
+    assert.ok(plain.written.includes('✗ response_time{name:/items/[id]}'));
+    assert.ok(!plain.written.includes('\u001b['));
+    const tty = fakeStream(true);
+    new ConsoleReporter({ stream: tty, color: true }).printSummary(gatedReportData());
+    assert.ok(tty.written.includes('\u001b[32m✓\u001b[39m response_time '));
+    assert.ok(tty.written.includes('\u001b[31m✗ response_time{name:/items/[id]}'));
   });
 });

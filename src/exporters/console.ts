@@ -1,9 +1,11 @@
 // Console output: the live view printed during a run, the end-of-run summary, and a small writer for them.
 import pc from 'picocolors';
+import { checksBlock, liveGates, thresholdsBlock } from './console-gates.ts';
 import { exceptionsTable, failuresTable, percentileTable, scenariosTable, statsTable, type TableOptions } from './console-tables.ts';
 import { formatDuration, formatPercent, round2, sanitizeForTerminal } from './format.ts';
 import type { LiveProgress, ReportData } from './report-data.ts';
 
+export { checksBlock, liveGates, thresholdsBlock } from './console-gates.ts';
 export { exceptionsTable, failuresTable, percentileTable, statsTable, type TableOptions } from './console-tables.ts';
 
 /** The header line of the live view: elapsed and remaining time, users, RPS, failure ratio and state. */
@@ -32,14 +34,26 @@ export function liveHeader(data: ReportData, progress: LiveProgress, options: Ta
   return c.bold(parts.join(' | '));
 }
 
-/** What `--print-stats` shows every couple of seconds: the header line, then the stats table. */
+/** What `--print-stats` shows every couple of seconds: the header line, the stats table, then a line each for thresholds and checks. */
 export function liveView(data: ReportData, progress: LiveProgress, options: TableOptions = {}): string {
-  return `${liveHeader(data, progress, options)}\n${statsTable(data, options)}\n`;
+  return `${liveHeader(data, progress, options)}\n${statsTable(data, options)}\n${liveGates(data, options)}`;
 }
 
-/** The end-of-run summary, as Locust prints it: stats, percentiles, then failures and exceptions if any. */
+/**
+ * The end-of-run summary, as Locust prints it: stats, percentiles, then failures and exceptions if any;
+ * thresholds and checks last, so the verdict is what stays on screen above the prompt.
+ */
 export function finalSummary(data: ReportData, options: TableOptions = {}): string {
-  const sections = [statsTable(data, { ...options, totalRates: true }), percentileTable(data, options), percentileTable(data, options, true), scenariosTable(data, options), failuresTable(data, options), exceptionsTable(data, options)];
+  const sections = [
+    statsTable(data, { ...options, totalRates: true }),
+    percentileTable(data, options),
+    percentileTable(data, options, true),
+    scenariosTable(data, options),
+    failuresTable(data, options),
+    exceptionsTable(data, options),
+    thresholdsBlock(data, options),
+    checksBlock(data, options),
+  ];
   return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
 }
 

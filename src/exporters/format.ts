@@ -1,5 +1,5 @@
 // Number, time and label formatting shared by the console, CSV, JSON and HTML exporters.
-import { PERCENTILES_TO_REPORT } from '../stats/types.ts';
+import { PERCENTILES_TO_REPORT, type ThresholdResult } from '../stats/types.ts';
 
 /**
  * A response time in ms as Locust prints it: whole ms from 1 ms up (Locust truncates to integers),
@@ -30,6 +30,40 @@ export const PERCENTILE_LABELS: readonly string[] = PERCENTILES_TO_REPORT.map(pe
 /** A ratio 0..1 as a percentage with 2 decimals: 0.0123 → `1.23%`. */
 export function formatPercent(ratio: number): string {
   return `${(Number.isFinite(ratio) ? ratio * 100 : 0).toFixed(2)}%`;
+}
+
+/**
+ * A ratio 0..1 as a percentage with 2 decimals (`0.9898` → `98.98%`), with more decimals (up to 4) when
+ * 2 would round a ratio that is not exactly 0 or 1 to `0.00%` or `100.00%`: one failed check in 100 000
+ * must not read as all passed, nor a fail ratio of 0.00004 as none, beside a threshold it broke.
+ */
+export function formatRatio(ratio: number): string {
+  const percent = Number.isFinite(ratio) ? ratio * 100 : 0;
+  if (percent === 0 || percent === 100) return `${percent.toFixed(2)}%`;
+  for (let digits = 2; digits <= 4; digits++) {
+    const text = percent.toFixed(digits);
+    if (Number(text) !== 0 && Number(text) !== 100) return `${text}%`;
+  }
+  return percent < 50 ? '<0.0001%' : '>99.9999%';
+}
+
+/**
+ * A threshold's observed value with its unit: `260 ms`, `12.5/s`, `1.00%` (ratios), `42` (counts);
+ * `no data` when nothing was measured yet (such a threshold passes, as in k6). Up to 2 decimals, so a
+ * value just under the limit (299.6 against `p(95)<300`) does not read as the limit itself.
+ */
+export function formatObserved(value: number | null, unit: ThresholdResult['unit']): string {
+  if (value === null) return 'no data';
+  switch (unit) {
+    case 'ms':
+      return `${round2(value)} ms`;
+    case '/s':
+      return `${round2(value)}/s`;
+    case 'ratio':
+      return formatRatio(value);
+    case 'count':
+      return round2(value);
+  }
 }
 
 /** A duration in ms as `1h02m03s`, `5m07s` or `42s` (whole seconds, rounded down). */

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeHtml } from './escape-html.ts';
-import { history, HOSTILE, hostileReportData, reportData } from './fixtures.test-helper.ts';
+import { gatedReportData, history, HOSTILE, hostileGatedReportData, hostileReportData, reportData } from './fixtures.test-helper.ts';
 import { htmlReport } from './html.ts';
 
 describe('escapeHtml', () => {
@@ -59,6 +59,60 @@ describe('htmlReport', () => {
     assert.ok(!html.includes(`<b>${HOSTILE}`), 'a scenario name stays text');
   });
 
+  it('shows a Thresholds table with status, metric, expression, observed value and abort on fail, the failed row marked', () => {
+    const html = htmlReport(gatedReportData());
+    assert.ok(html.includes('<h2>Thresholds</h2>'));
+    assert.ok(html.includes('<tr><td class="kind">✓ passed</td><td class="text">response_time</td><td class="text">p(95)&lt;300</td><td>120 ms</td><td class="text">no</td></tr>'));
+    assert.ok(html.includes(
+      '<tr class="failed"><td class="kind bad">✗ failed</td><td class="text">response_time{name:/items/[id]}</td><td class="text">p(99)&lt;200</td><td class="bad">260 ms</td><td class="text">yes</td></tr>',
+    ));
+    assert.ok(html.includes('<td class="text">value&lt;0.05</td><td>1.00%</td>'));
+    assert.ok(html.includes('<td class="text">count&gt;0</td><td>no data</td>'));
+    assert.equal(html.match(/<tr class="failed"><td class="kind bad">/g)?.length, 1, 'only the broken threshold is marked');
+    assert.match(html, /tr\.failed td \{ background: var\(--bad-bg\); \}/);
+  });
+
+  it('shows a Checks table per check and request name, with a total row for a check on several requests and the last error', () => {
+    const html = htmlReport(gatedReportData());
+    assert.ok(html.includes('<h2>Checks</h2>'));
+    assert.ok(html.includes('<tr class="failed"><td class="text">status is 200</td><td class="text">/items/[id]</td><td>370</td><td class="bad">10</td><td class="bad">97.37%</td><td class="text"></td></tr>'));
+    assert.ok(html.includes('<tr><td class="text">status is 200</td><td class="text">/</td><td>600</td><td>0</td><td>100.00%</td><td class="text"></td></tr>'));
+    assert.ok(html.includes('<tr class="total failed"><td class="text">status is 200</td><td class="text">all requests</td><td>970</td><td class="bad">10</td><td class="bad">98.98%</td>'));
+    assert.ok(html.includes(
+      '<tr class="failed"><td class="text">has an id</td><td class="text">/items/[id]</td><td>379</td><td class="bad">1</td><td class="bad">99.74%</td><td class="text">TypeError: Cannot read properties of null (reading &#39;id&#39;)</td></tr>',
+    ));
+    assert.doesNotMatch(html, /has an id<\/td><td class="text">all requests/, 'a check on one request name needs no total row');
+  });
+
+  it('says in the summary at the top how many thresholds failed and how many checks passed', () => {
+    const html = htmlReport(gatedReportData());
+    assert.ok(html.includes('<dt>Thresholds</dt><dd class="bad">1 of 4 failed</dd>'));
+    // 1349 passes of 1360 evaluations.
+    assert.ok(html.includes('<dt>Checks</dt><dd class="bad">99.19% of 1360 passed</dd>'));
+    const passed = gatedReportData();
+    passed.thresholds = passed.thresholds!.map((t) => ({ ...t, ok: true }));
+    passed.snapshot.checks = [{ name: 'status is 200', request: '/', passes: 600, fails: 0 }];
+    const html2 = htmlReport(passed);
+    assert.ok(html2.includes('<dt>Thresholds</dt><dd>all 4 passed</dd>'));
+    assert.ok(html2.includes('<dt>Checks</dt><dd>100.00% of 600 passed</dd>'));
+    assert.doesNotMatch(html2, /class="failed"/);
+  });
+
+  it('has no Thresholds or Checks section or summary line for a run without them', () => {
+    const html = htmlReport(reportData());
+    assert.doesNotMatch(html, /<h2>Thresholds<\/h2>|<h2>Checks<\/h2>|<dt>Thresholds<\/dt>|<dt>Checks<\/dt>/);
+  });
+
+  it('renders hostile threshold metrics, check names, request names and errors only as text', () => {
+    const html = htmlReport(hostileGatedReportData());
+    const escaped = escapeHtml(HOSTILE);
+    assert.ok(!html.includes(HOSTILE));
+    assert.ok(!html.includes('<img'));
+    assert.ok(html.includes(`<td class="text">response_time{name:${escaped}}</td>`));
+    assert.ok(html.includes(`<td class="text">${escaped}</td><td class="text">${escaped}</td><td>370</td>`), 'check and request names');
+    assert.ok(html.includes(`<td class="bad">99.74%</td><td class="text">${escaped}</td></tr>`), 'the last error');
+  });
+
   it('draws three SVG charts: requests and failures per second, p50 and p95, users', () => {
     const html = htmlReport(reportData());
     assert.equal(html.match(/<svg /g)?.length, 3);
@@ -88,7 +142,7 @@ describe('htmlReport', () => {
   });
 
   it('contains no script at all and no network references except the escaped host text', () => {
-    for (const data of [reportData(), hostileReportData()]) {
+    for (const data of [reportData(), hostileReportData(), hostileGatedReportData()]) {
       const html = htmlReport(data);
       assert.ok(!/<script/i.test(html));
       assert.ok(!/\son[a-z]+=/i.test(html.replace(/&lt;[^]*?&gt;/g, '')), 'no event handler attributes outside escaped text');

@@ -3,6 +3,8 @@ import { PERCENTILES_TO_REPORT, type EntryView } from '../stats/types.ts';
 import { scenarioPercentiles } from '../stats/scenario-stats.ts';
 import { escapeHtml } from './escape-html.ts';
 import { formatDateTime, formatDuration, formatMs, formatPercent, PERCENTILE_LABELS, round2 } from './format.ts';
+import { checksSection, gatesMeta, thresholdsSection, type MetaItem } from './html-gates.ts';
+import { kind, none, num, section, table, text, type Cell, type Row } from './html-table.ts';
 import type { ReportData, TaskRatioNode } from './report-data.ts';
 import { lineChart } from './svg-chart.ts';
 
@@ -10,8 +12,8 @@ import { lineChart } from './svg-chart.ts';
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 const CSS = `
-:root { color-scheme: light dark; --fg: #1d232b; --muted: #5f6b7a; --bg: #fff; --line: #d9dee5; --head: #f3f5f8; --bad: #c62828; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ee; --muted: #9aa5b4; --bg: #15191f; --line: #303844; --head: #1e242c; --bad: #ef6b6b; } }
+:root { color-scheme: light dark; --fg: #1d232b; --muted: #5f6b7a; --bg: #fff; --line: #d9dee5; --head: #f3f5f8; --bad: #c62828; --bad-bg: #fdecea; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ee; --muted: #9aa5b4; --bg: #15191f; --line: #303844; --head: #1e242c; --bad: #ef6b6b; --bad-bg: #3a1f23; } }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1200px; padding: 16px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }
@@ -24,9 +26,12 @@ th.text, td.text { text-align: left; white-space: normal; overflow-wrap: anywher
 th.kind, td.kind { text-align: left; white-space: nowrap; }
 tr.total td { font-weight: 600; }
 td.bad { color: var(--bad); }
+/* A broken threshold or a failing check: the whole row stands out, not only its numbers. */
+tr.failed td { background: var(--bad-bg); }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
 dl.meta dt { color: var(--muted); }
 dl.meta dd { margin: 0; overflow-wrap: anywhere; }
+dl.meta dd.bad { color: var(--bad); font-weight: 600; }
 pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
 .charts { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); }
 figure { margin: 0; }
@@ -39,41 +44,8 @@ svg .legend { fill: var(--fg); }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 `;
 
-interface Cell {
-  text: string;
-  /** Text cells are left-aligned and wrap; `kind` cells (the request type) are left-aligned and never wrap; numbers right-aligned. */
-  kind?: 'text' | 'kind' | 'num';
-  bad?: boolean;
-  /** Already-escaped HTML (used for <pre>), never raw user input. */
-  html?: boolean;
-}
-
-const text = (t: string): Cell => ({ text: t, kind: 'text' });
-/** The Type column: `POST` must not wrap to `POS/T` (regression seen at 1400 and 1920 px). */
-const kind = (t: string): Cell => ({ text: t, kind: 'kind' });
-const num = (t: string | number, bad = false): Cell => ({ text: String(t), kind: 'num', bad });
-
-function td(c: Cell): string {
-  const classes = [c.kind === 'text' || c.kind === 'kind' ? c.kind : '', c.bad === true ? 'bad' : ''].filter((x) => x !== '').join(' ');
-  return `<td${classes ? ` class="${classes}"` : ''}>${c.html === true ? c.text : escapeHtml(c.text)}</td>`;
-}
-
-function table(headers: readonly (string | Cell)[], rows: readonly { cells: Cell[]; total?: boolean }[]): string {
-  const head = headers
-    .map((h) => (typeof h === 'string' ? `<th>${escapeHtml(h)}</th>` : `<th class="${h.kind ?? 'text'}">${escapeHtml(h.text)}</th>`))
-    .join('');
-  const body = rows.map((r) => `<tr${r.total === true ? ' class="total"' : ''}>${r.cells.map(td).join('')}</tr>`).join('\n');
-  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
-}
-
-function section(title: string, body: string): string {
-  return `<section><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
-}
-
-const none = (what: string): string => `<p class="none">${escapeHtml(what)}</p>`;
-
 function requestStatsTable(data: ReportData): string {
-  const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
+  const row = (e: EntryView, total: boolean): Row => ({
     total,
     cells: [
       kind(e.method),
@@ -94,7 +66,7 @@ function requestStatsTable(data: ReportData): string {
 }
 
 function percentilesTable(data: ReportData): string {
-  const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
+  const row = (e: EntryView, total: boolean): Row => ({
     total,
     cells: [kind(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs(e.percentiles[i] ?? null))), num(e.numRequests)],
   });
@@ -104,7 +76,7 @@ function percentilesTable(data: ReportData): string {
 /** The corrected view, when paced users made some requests; '' otherwise. */
 function correctedTable(data: ReportData): string {
   if (data.total.correctedPercentiles === undefined) return '';
-  const row = (e: EntryView, total: boolean): { cells: Cell[]; total: boolean } => ({
+  const row = (e: EntryView, total: boolean): Row => ({
     total,
     cells: [kind(e.method), text(e.name), ...PERCENTILE_LABELS.map((_, i) => num(formatMs((e.correctedPercentiles ?? e.percentiles)[i] ?? null))), num(e.numRequests)],
   });
@@ -161,21 +133,24 @@ function exceptionsTable(data: ReportData): string {
 
 function metaList(data: ReportData): string {
   const m = data.meta;
-  const items: [string, string][] = [
-    ['Start time', formatDateTime(m.startTime)],
-    ['End time', formatDateTime(m.endTime)],
-    ['Duration', formatDuration(m.endTime - m.startTime)],
-    ['Host', m.host === '' ? '-' : m.host],
-    ['Cicadafiles', m.cicadafiles.join(', ') || '-'],
-    ['State', m.state],
-    ['Users', String(m.userCount)],
+  const items: MetaItem[] = [
+    { label: 'Start time', value: formatDateTime(m.startTime) },
+    { label: 'End time', value: formatDateTime(m.endTime) },
+    { label: 'Duration', value: formatDuration(m.endTime - m.startTime) },
+    { label: 'Host', value: m.host === '' ? '-' : m.host },
+    { label: 'Cicadafiles', value: m.cicadafiles.join(', ') || '-' },
+    { label: 'State', value: m.state },
+    { label: 'Users', value: String(m.userCount) },
     // After a stop the current count is 0: the peak says what the run was.
-    ['Peak users', String(Math.max(m.userCount, ...data.snapshot.history.map((h) => h.userCount)))],
-    ['Cicada version', m.cicadaVersion],
+    { label: 'Peak users', value: String(Math.max(m.userCount, ...data.snapshot.history.map((h) => h.userCount))) },
+    { label: 'Cicada version', value: m.cicadaVersion },
   ];
   const classes = Object.entries(m.userClassCounts);
-  if (classes.length > 0) items.push(['Users per class', classes.map(([name, n]) => `${name}: ${n}`).join(', ')]);
-  return `<dl class="meta">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+  if (classes.length > 0) items.push({ label: 'Users per class', value: classes.map(([name, n]) => `${name}: ${n}`).join(', ') });
+  // The verdict belongs with the run's facts: a reader sees "Thresholds: 1 of 4 failed" before any table.
+  items.push(...gatesMeta(data));
+  const dd = (i: MetaItem): string => `<dd${i.bad === true ? ' class="bad"' : ''}>${escapeHtml(i.value)}</dd>`;
+  return `<dl class="meta">${items.map((i) => `<dt>${escapeHtml(i.label)}</dt>${dd(i)}`).join('')}</dl>`;
 }
 
 function ratioRows(nodes: Record<string, TaskRatioNode>, depth: number, rows: { cells: Cell[] }[]): void {
@@ -249,6 +224,8 @@ export function htmlReport(data: ReportData): string {
 <body>
 <h1>Cicada load test report</h1>
 ${metaList(data)}
+${thresholdsSection(data)}
+${checksSection(data)}
 ${section('Charts', charts(data))}
 ${section('Request statistics', requestStatsTable(data))}
 ${section('Response time percentiles (ms)', percentilesTable(data))}
