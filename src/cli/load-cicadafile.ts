@@ -22,6 +22,8 @@ export interface LoadedCicadafiles {
   contentHash: string;
   /** `export const scenarios = { name: {...} }` of the files, merged (raw: checked by the executors' readers). */
   scenarios: Record<string, unknown>;
+  /** `export const thresholds` of each file that has one (raw: checked by cli/thresholds.ts), with the file's name. */
+  thresholds: { file: string; raw: unknown }[];
 }
 
 /** Expands `-f` values (files, comma lists, folders) into cicadafile paths. */
@@ -211,6 +213,7 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
   const shapes: { cls: LoadShapeClass; file: string }[] = [];
   const scenarios: Record<string, unknown> = {};
   const scenarioOrigin = new Map<string, string>();
+  const thresholds: { file: string; raw: unknown }[] = [];
   const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   try {
@@ -238,6 +241,7 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
           scenarioOrigin.set(key, name);
         }
       }
+      if (mod.thresholds !== undefined) thresholds.push({ file: path.relative(cwd, file) || file, raw: mod.thresholds });
       for (const value of Object.values(mod)) {
         if (isUserClass(value) && !isAbstractUserClass(value)) {
           const previous = origin.get(value.name);
@@ -263,5 +267,5 @@ export async function loadCicadafiles(specs: readonly string[], cwd: string): Pr
       'export a class that extends User or HttpUser, e.g. `export class Shopper extends HttpUser { … }` (classes with `static abstract = true` are skipped)',
     );
   }
-  return { files, userClasses, shapeClass: shapes[0]?.cls, contentHash: hash.digest('hex'), scenarios };
+  return { files, userClasses, shapeClass: shapes[0]?.cls, contentHash: hash.digest('hex'), scenarios, thresholds };
 }

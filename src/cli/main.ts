@@ -11,6 +11,7 @@ import { createLogger, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { buildScenarios, configScenarios, warnAboutFileLimit } from './scenarios.ts';
+import { buildThresholds } from './thresholds.ts';
 import { driveHeadless, runLocal } from './run-headless.ts';
 import { driveWeb } from './run-web.ts';
 import { hashPasswordCommand } from './hash-password.ts';
@@ -59,9 +60,10 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   const scenarios = buildScenarios({ options, sources, loaded, selection, toml: await configScenarios(options, process.cwd()) }, logger);
   const shortcut = options.arrivalRate !== undefined || options.iterations !== undefined;
   if (scenarios !== undefined && !options.master && options.processes === undefined) warnAboutFileLimit(scenarios, logger);
+  const thresholds = await buildThresholds({ options, sources, loaded, env: process.env, cwd: process.cwd(), rules: { scenarios: (scenarios ?? []).map((s) => s.name) } });
   const headless = {
     options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout, scenarios,
-    scenarioRunTime: shortcut ? undefined : options.runTime,
+    scenarioRunTime: shortcut ? undefined : options.runTime, thresholds,
   };
   if (options.processes !== undefined) return runProcesses(headless, process.env, drive);
   if (options.master) return runMaster(headless, process.env, drive);

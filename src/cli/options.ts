@@ -424,8 +424,8 @@ async function loadConfig(cli: Map<keyof CicadaOptions, RawValue>, env: Record<s
   if ('config' in config.values) {
     throw new UsageError(`${config.display}: a config file cannot name another config file (key 'config')`, 'remove the key; use --config on the command line');
   }
-  // `[scenarios.NAME]` tables are scenario definitions, read by the run (cli/scenarios.ts), not options.
-  checkConfigKeys(config, [...keys.filter((k) => k !== 'config').map((k) => specs[k].long), 'scenarios']);
+  // `[scenarios.NAME]` and `[thresholds]` tables are definitions, read by the run (cli/scenarios.ts, cli/thresholds.ts), not options.
+  checkConfigKeys(config, [...keys.filter((k) => k !== 'config').map((k) => specs[k].long), 'scenarios', 'thresholds']);
   return config;
 }
 

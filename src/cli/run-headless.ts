@@ -1,5 +1,5 @@
 // A run in this process, and the headless driver: start, signals, the lifecycle's outputs, the exit code.
-import { createEnvironment, createRequestStats, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, startLoad, type Drive, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
+import { createEnvironment, createRequestStats, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, startLoad, type Drive, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { entryKey } from '../exporters/report-data.ts';
 import { events } from '../index.ts';
@@ -7,7 +7,6 @@ import { LocalRunner } from '../runners/local-runner.ts';
 import { attachLiveErrors } from './live-errors.ts';
 import { handleStopSignals } from './signals.ts';
 import { RunLifecycle } from './run-lifecycle.ts';
-import { optionOutputs } from './run-outputs.ts';
 
 /** Runs the test in this process (users here, no workers), driven headless or by the web UI; returns the exit code. */
 export async function runLocal(run: HeadlessRun, drive: Drive = driveHeadless): Promise<number> {
@@ -50,7 +49,7 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   const { runner, environment } = setup;
   const context = reportContext(run);
   const lifecycle = new RunLifecycle({
-    outputs: optionOutputs({ options, logger, out, live: !options.onlySummary }),
+    outputs: runOutputs(run, { options, logger, out, live: !options.onlySummary }, () => void runner.stop()),
     report: reportMaker(run, setup, context),
     progress: progressOf(run, runner, context.startTime),
     logger,

@@ -11,6 +11,7 @@ import { reportData } from '../exporters/fixtures.test-helper.ts';
 import type { Output } from '../exporters/output.ts';
 import { decideExitCode, RunLifecycle } from './run-lifecycle.ts';
 import { consoleOutput, csvOutput, htmlOutput, jsonOutput } from './run-outputs.ts';
+import { junitOutput, summaryJsonOutput } from './ci-outputs.ts';
 import { defaultOptions } from './options.ts';
 
 const progress = () => ({ elapsedMs: 0, userCount: 1, targetUserCount: 1, spawning: false, state: 'running' });
@@ -102,6 +103,13 @@ describe('the outputs of the options (one contract: start, tick, stop)', () => {
     }],
     ['json', (dir, out) => jsonOutput({ options: { ...defaultOptions(), jsonFile: path.join(dir, 'r') }, logger: linesLogger(), out, live: false }), async (dir) => {
       assert.ok(Array.isArray(JSON.parse(await readFile(path.join(dir, 'r.json'), 'utf8'))));
+    }],
+    ['junit', (dir, out) => junitOutput({ options: defaultOptions(), logger: linesLogger(), out, live: false }, path.join(dir, 'r.xml')), async (dir) => {
+      assert.match(await readFile(path.join(dir, 'r.xml'), 'utf8'), /^<\?xml [^>]*\?>\n<testsuites name="cicada"[\s\S]*<property name="cicada.exit_code" value="0"\/>/);
+    }],
+    ['summary-json', (dir, out) => summaryJsonOutput({ options: defaultOptions(), logger: linesLogger(), out, live: false }, path.join(dir, 'r.summary.json')), async (dir) => {
+      const summary = JSON.parse(await readFile(path.join(dir, 'r.summary.json'), 'utf8')) as { schema: string; exit_code: number };
+      assert.deepEqual([summary.schema, summary.exit_code], ['cicada.summary/v2', 0]);
     }],
   ];
   for (const [name, make, check] of cases) {

@@ -25,7 +25,7 @@ export function expandReportName(name: string, options: CicadaOptions): string {
 }
 
 /** Fails before the run, not after it, when a report could not be written (results would be lost). */
-async function checkWritable(file: string, flag: string): Promise<void> {
+export async function checkWritable(file: string, flag: string): Promise<void> {
   const folder = path.dirname(path.resolve(file));
   try {
     await mkdir(folder, { recursive: true });
@@ -35,7 +35,8 @@ async function checkWritable(file: string, flag: string): Promise<void> {
   }
 }
 
-async function writeReportFile(file: string, content: string): Promise<void> {
+/** Writes a report file (its folder made if needed); a failure is a usage error naming the path. */
+export async function writeReportFile(file: string, content: string): Promise<void> {
   try {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
     await writeFile(file, content);

@@ -19,6 +19,11 @@ import type { ScenarioCommon } from '../core/executor.ts';
 import { executorOf } from '../runners/executors/index.ts';
 import { scenarioMeta } from './scenarios.ts';
 import { decideExitCode, RunLifecycle } from './run-lifecycle.ts';
+import type { ThresholdSpec } from '../stats/thresholds/parse.ts';
+import type { Output } from '../exporters/output.ts';
+import { optionOutputs, type OutputSettings } from './run-outputs.ts';
+import { junitOutput, summaryJsonOutput } from './ci-outputs.ts';
+import { thresholdsOutput, withThresholds } from './thresholds.ts';
 
 export interface HeadlessRun {
   options: CicadaOptions;
@@ -31,6 +36,8 @@ export interface HeadlessRun {
   scenarios?: ScenarioCommon[] | undefined;
   /** Caps a scenario run at -t when the scenarios come from definitions (the shortcuts take -t as their own duration). */
   scenarioRunTime?: number | undefined;
+  /** The run's thresholds (cli/thresholds.ts), checked before it starts; evaluated in every report. */
+  thresholds?: readonly ThresholdSpec[];
 }
 
 /** Starts what the run is made of: its scenarios, else the LoadShape, else -u users at -r per second. */
@@ -103,11 +110,25 @@ export function reportContext(run: HeadlessRun, startTime = Date.now()): ReportC
 
 /** Report data as of now (with per-entry current percentiles when --csv-full-history needs them). */
 export function reportMaker(run: HeadlessRun, setup: HeadlessSetup, context: ReportContext): () => ReportData {
+  const scenarios = (run.scenarios ?? []).map((s) => s.name);
   return () => {
-    const data = buildReportData(setup.runner, { ...context, host: setup.environment.host ?? context.host });
+    const data = withThresholds(buildReportData(setup.runner, { ...context, host: setup.environment.host ?? context.host }), run.thresholds ?? [], scenarios);
     if (!run.options.csvFullHistory || !setup.currentPercentiles) return data;
     return { ...data, currentPercentiles: setup.currentPercentiles() };
   };
+}
+
+/**
+ * Every output of a run, in the order its end writes them: the console summary, CSV, HTML and JSON,
+ * the CI files (--junit, --summary-json), and the thresholds (which stop the run on an abortOnFail).
+ */
+export function runOutputs(run: HeadlessRun, settings: OutputSettings, stopRun: () => void): Output[] {
+  const { options } = run;
+  const outputs = optionOutputs(settings);
+  if (options.junit !== undefined) outputs.push(junitOutput(settings, options.junit));
+  if (options.summaryJson !== undefined) outputs.push(summaryJsonOutput(settings, options.summaryJson));
+  if (run.thresholds !== undefined && run.thresholds.length > 0) outputs.push(thresholdsOutput(run.thresholds, { logger: run.logger, stop: stopRun }));
+  return outputs;
 }
 
 /**

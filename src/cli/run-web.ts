@@ -17,9 +17,8 @@ import { loadUsersFile, type WebUser } from '../web/users-file.ts';
 import type { WebRun, WorkerView } from '../web/web-run.ts';
 import { isLoopback } from './cluster-auth.ts';
 import type { CicadaOptions } from './options.ts';
-import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
+import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
 import { RunLifecycle } from './run-lifecycle.ts';
-import { optionOutputs } from './run-outputs.ts';
 import type { Output } from '../exporters/output.ts';
 import { cicadaVersion } from './version.ts';
 import type { RunnerControl } from '../core/contracts.ts';
@@ -160,7 +159,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   // The in-memory history the web UI downloads, one row set a second while a run goes.
   const historyOutput = { name: 'web history', intervalMs: 1000, tick: ({ data, now }) => history.record(data, now) } satisfies Output;
   const lifecycle = new RunLifecycle({
-    outputs: [historyOutput, ...optionOutputs({ options, logger, out, live: options.printStats })],
+    outputs: [historyOutput, ...runOutputs(run, { options, logger, out, live: options.printStats }, () => void runner.stop())],
     report,
     progress: progressOf(run, runner, context.startTime),
     active,

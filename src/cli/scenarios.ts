@@ -11,16 +11,24 @@ import type { CicadaOptions, OptionSources } from './options.ts';
 import type { Selection } from './prepare.ts';
 import type { ScenarioMeta } from '../exporters/report-data.ts';
 
-/** The `[scenarios.NAME]` tables of the config file that was read, if any. */
-export async function configScenarios(options: CicadaOptions, cwd: string): Promise<{ tables: Record<string, unknown>; display: string } | undefined> {
+/**
+ * A table of the config file that is not an option (`[scenarios.NAME]`, `[thresholds]`), if the file has it;
+ * `example` is shown when the key is not a table.
+ */
+export async function configTable(options: CicadaOptions, cwd: string, key: string, example: string): Promise<{ tables: Record<string, unknown>; display: string } | undefined> {
   if (options.config === undefined) return undefined;
   const config = await readConfigFile(options.config, cwd);
-  const tables = config.values.scenarios;
+  const tables = config.values[key];
   if (tables === undefined) return undefined;
   if (typeof tables !== 'object' || tables === null || Array.isArray(tables)) {
-    throw new UsageError(`${config.display}: 'scenarios' must be tables [scenarios.NAME]`, "e.g.\n  [scenarios.browse]\n  executor = 'constant-arrival-rate'\n  rate = 50\n  duration = '1m'");
+    throw new UsageError(`${config.display}: '${key}' must be a table`, `e.g.\n${example}`);
   }
   return { tables: tables as Record<string, unknown>, display: config.display };
+}
+
+/** The `[scenarios.NAME]` tables of the config file that was read, if any. */
+export function configScenarios(options: CicadaOptions, cwd: string): Promise<{ tables: Record<string, unknown>; display: string } | undefined> {
+  return configTable(options, cwd, 'scenarios', "  [scenarios.browse]\n  executor = 'constant-arrival-rate'\n  rate = 50\n  duration = '1m'");
 }
 
 /**

@@ -1,4 +1,4 @@
-// Public surface of the exporters layer: console, CSV, JSON and HTML renderers of a ReportData.
+// Public surface of the exporters layer: console, CSV, JSON, summary JSON, JUnit and HTML renderers of a ReportData.
 export type { BucketValue, LiveProgress, ReportData, ReportMeta, TaskRatioNode, TaskRatios } from './report-data.ts';
 export { entryKey } from './report-data.ts';
 export {
@@ -34,7 +34,9 @@ export {
   type CsvCell,
 } from './csv.ts';
 
-export { entryJson, percentileKey, jsonReport, jsonSummary, locustEntryJson, toJsonText, type EntryJson, type JsonSummary, type LocustStatsEntryJson } from './json.ts';
+export { entryJson, percentileKey, jsonReport, locustEntryJson, toJsonText, type EntryJson, type LocustStatsEntryJson } from './json.ts';
+export { summaryJson, type SummaryCheck, type SummaryJson, type SummaryScenario, type SummaryThreshold } from './summary-json.ts';
+export { junitReport } from './junit.ts';
 export { htmlReport } from './html.ts';
 export { escapeHtml } from './escape-html.ts';
 export { ReportWriteError, exporterErrorCodes } from './errors.ts';

@@ -1,7 +1,7 @@
-// Tests of the JSON reports: Locust's `--json` entry list and Cicada's summary document.
+// Tests of Locust's `--json` entry list (the summary document's tests are in summary-json.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonReport, jsonSummary, toJsonText } from './json.ts';
+import { jsonReport, toJsonText } from './json.ts';
 import { entrySnapshot, reportData, START_S } from './fixtures.test-helper.ts';
 
 /** A stand-in for the histogram's index → ms function: bucket i is worth i + 0.1 ms (with float noise). */
@@ -56,27 +56,5 @@ describe('jsonReport', () => {
     assert.ok(text.startsWith('[\n    {\n        "name": "/"'));
     assert.ok(text.endsWith('\n'));
     assert.equal((JSON.parse(text) as unknown[]).length, 3);
-  });
-});
-
-describe('jsonSummary', () => {
-  it('holds meta, every entry with all percentiles, the total, errors and exceptions', () => {
-    const summary = jsonSummary(reportData());
-    assert.equal(summary.schema, 'cicada.summary/v1');
-    assert.equal(summary.meta.duration_s, 60);
-    assert.equal(summary.meta.start_time, '2024-05-01T12:00:00.000Z');
-    assert.deepEqual(summary.meta.user_class_counts, { Shopper: 75, Browser: 25 });
-    assert.equal(summary.stats.length, 4);
-    assert.equal(summary.total.name, 'Aggregated');
-    assert.deepEqual(Object.keys(summary.total.response_time_percentiles), ['0.5', '0.66', '0.75', '0.8', '0.9', '0.95', '0.98', '0.99', '0.999', '0.9999', '1.0']);
-    assert.equal(summary.total['response_time_percentile_0.95'], 120);
-    assert.equal(summary.stats[2]?.response_time_percentiles['0.5'], null);
-    assert.deepEqual(summary.errors[0], { method: 'GET', name: '/items/[id]', error: 'HTTP 503', occurrences: 7, first_seen: START_S + 3, last_seen: START_S + 55 });
-    assert.equal(summary.exceptions[0]?.count, 2);
-  });
-
-  it('survives JSON serialisation unchanged (no undefined, NaN or functions)', () => {
-    const summary = jsonSummary(reportData());
-    assert.deepEqual(JSON.parse(JSON.stringify(summary)), summary);
   });
 });

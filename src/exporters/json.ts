@@ -1,4 +1,4 @@
-// JSON reports: Locust's `--json` list of StatsEntry dicts, and Cicada's richer summary document.
+// JSON reports: Locust's `--json` list of StatsEntry dicts, and the entry fields the summary JSON and REST API share.
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type EntryView } from '../stats/types.ts';
 import { entryKey, type BucketValue, type ReportData } from './report-data.ts';
 
@@ -157,66 +157,6 @@ export function entryJson(view: EntryView): EntryJson {
     fail_ratio: view.failRatio,
     response_time_percentiles: percentiles,
     ...(view.correctedPercentiles !== undefined ? { corrected_response_time_percentiles: percentileMap(view.correctedPercentiles) } : {}),
-  };
-}
-
-/** Cicada's own summary document: a schema version, run metadata, every entry with percentiles, errors and exceptions. */
-export interface JsonSummary {
-  schema: 'cicada.summary/v1';
-  meta: {
-    cicada_version: string;
-    host: string;
-    cicadafiles: string[];
-    /** ISO 8601, UTC. */
-    start_time: string;
-    end_time: string;
-    duration_s: number;
-    state: string;
-    user_count: number;
-    user_class_counts: Record<string, number>;
-  };
-  percentiles: number[];
-  stats: EntryJson[];
-  total: EntryJson;
-  errors: { method: string; name: string; error: string; occurrences: number; first_seen: number; last_seen: number }[];
-  exceptions: { count: number; msg: string; traceback: string; nodes: string[] }[];
-}
-
-function iso(epochMs: number): string {
-  return Number.isFinite(epochMs) && epochMs > 0 ? new Date(epochMs).toISOString() : '';
-}
-
-/**
- * The richer summary (snake_case, like the REST API): for CI and tooling that want percentiles without
- * recomputing them from `response_times`. Field names are stable within `schema`.
- */
-export function jsonSummary(data: ReportData): JsonSummary {
-  const m = data.meta;
-  return {
-    schema: 'cicada.summary/v1',
-    meta: {
-      cicada_version: m.cicadaVersion,
-      host: m.host,
-      cicadafiles: [...m.cicadafiles],
-      start_time: iso(m.startTime),
-      end_time: iso(m.endTime),
-      duration_s: Math.max(0, (m.endTime - m.startTime) / 1000),
-      state: m.state,
-      user_count: m.userCount,
-      user_class_counts: { ...m.userClassCounts },
-    },
-    percentiles: [...PERCENTILES_TO_REPORT],
-    stats: data.entries.map(entryJson),
-    total: entryJson(data.total),
-    errors: data.snapshot.errors.map((e) => ({
-      method: e.method,
-      name: e.name,
-      error: e.error,
-      occurrences: e.occurrences,
-      first_seen: e.firstSeen,
-      last_seen: e.lastSeen,
-    })),
-    exceptions: data.snapshot.exceptions.map((x) => ({ count: x.count, msg: x.msg, traceback: x.traceback, nodes: [...x.nodes] })),
   };
 }
 
