@@ -1,6 +1,8 @@
-// The web API through fastify.inject: roles on every route, sessions, CSRF and origins, auth mode none, logs, rate limit.
+// The web API through fastify.inject: roles on every route, sessions, CSRF and origins, auth mode none, logs, rate limit, thresholds and checks.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { gatedReportData, HOSTILE, hostileGatedReportData } from '../src/exporters/fixtures.test-helper.ts';
+import type { ReportData } from '../src/exporters/report-data.ts';
 import type { Access, Role } from '../src/web/roles.ts';
 import { call, HOST, login, message, PASSWORDS, startTestServer, type Call, type Login, type TestServer } from './web-helpers.ts';
 
@@ -11,6 +13,7 @@ const EXPECTED: Record<string, Access> = {
   'POST /swarm': 'operator', 'POST /stop': 'operator', 'POST /stats/reset': 'admin',
   'GET /config': 'viewer', 'HEAD /config': 'viewer', 'GET /stats/requests': 'viewer', 'HEAD /stats/requests': 'viewer',
   'GET /stats/history': 'viewer', 'HEAD /stats/history': 'viewer', 'GET /exceptions': 'viewer', 'HEAD /exceptions': 'viewer',
+  'GET /stats/thresholds': 'viewer', 'HEAD /stats/thresholds': 'viewer', 'GET /stats/checks': 'viewer', 'HEAD /stats/checks': 'viewer',
   'GET /tasks': 'viewer', 'HEAD /tasks': 'viewer', 'GET /worker-count': 'viewer', 'HEAD /worker-count': 'viewer',
   'GET /stream': 'viewer',
   'GET /stats/requests/csv': 'admin', 'HEAD /stats/requests/csv': 'admin', 'GET /stats/failures/csv': 'admin', 'HEAD /stats/failures/csv': 'admin',
@@ -287,5 +290,106 @@ describe('web API: login rate limit', () => {
     assert.equal(last.statusCode, 429, 'even the right password waits');
     assert.ok(Number(last.headers['retry-after']) > 0);
     await server.close();
+  });
+});
+
+/** The first `stats` event of a /stream response, parsed. */
+async function firstStatsEvent(res: Response): Promise<Record<string, unknown>> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = (await reader.read()) as { value: Uint8Array | undefined; done: boolean };
+      if (done) throw new Error(`the stream ended before a stats event: ${buffer}`);
+      buffer += decoder.decode(value, { stream: true });
+      const data = /^event: stats\ndata: (.*)$/m.exec(buffer)?.[1];
+      if (data !== undefined && buffer.includes(`${data}\n\n`)) return JSON.parse(data) as Record<string, unknown>;
+    }
+  } finally {
+    await reader.cancel();
+  }
+}
+
+describe('web API: thresholds and checks', () => {
+  let server: TestServer;
+  let viewer: Login;
+  // What the run reports; a test may swap it and puts it back.
+  let report: () => ReportData = gatedReportData;
+  before(async () => {
+    server = await startTestServer({ withUsers: true });
+    server.run.report = () => report();
+    viewer = await login(server, 'viewer');
+  });
+  after(() => server.close());
+
+  it('GET /stats/thresholds gives a viewer every threshold as evaluated now, and how many failed', async () => {
+    const res = await call(server, 'GET', '/stats/thresholds', { cookie: viewer.cookie });
+    assert.equal(res.statusCode, 200);
+    const body = res.json<{ thresholds: Record<string, unknown>[]; failed: number }>();
+    assert.equal(body.failed, 1);
+    assert.deepEqual(body.thresholds.map((t) => [t.metric, t.expression, t.ok, t.observed]), [
+      ['response_time', 'p(95)<300', true, 120],
+      ['response_time{name:/items/[id]}', 'p(99)<200', false, 260],
+      ['fail_ratio', 'value<0.05', true, 0.01],
+      ['requests{name:/never}', 'count>0', true, null],
+    ]);
+    assert.deepEqual(body.thresholds[1], { metric: 'response_time{name:/items/[id]}', expression: 'p(99)<200', ok: false, observed: 260, unit: 'ms', tags: { name: '/items/[id]' }, abort_on_fail: true });
+  });
+
+  it('GET /stats/checks gives a viewer each check per request with passes, fails, pass ratio and last error', async () => {
+    const res = await call(server, 'GET', '/stats/checks', { cookie: viewer.cookie });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      checks: [
+        { name: 'status is 200', request: '/items/[id]', passes: 370, fails: 10, pass_ratio: 370 / 380 },
+        { name: 'status is 200', request: '/', passes: 600, fails: 0, pass_ratio: 1 },
+        { name: 'has an id', request: '/items/[id]', passes: 379, fails: 1, pass_ratio: 379 / 380, last_error: "TypeError: Cannot read properties of null (reading 'id')" },
+      ],
+    });
+  });
+
+  it('refuses both to a caller without a session (401)', async () => {
+    for (const url of ['/stats/thresholds', '/stats/checks']) assert.equal((await call(server, 'GET', url)).statusCode, 401, url);
+  });
+
+  it('answers empty lists for a run without thresholds or checks', async () => {
+    report = () => {
+      const data = gatedReportData();
+      delete data.thresholds;
+      delete data.snapshot.checks;
+      return data;
+    };
+    try {
+      assert.deepEqual((await call(server, 'GET', '/stats/thresholds', { cookie: viewer.cookie })).json(), { thresholds: [], failed: 0 });
+      assert.deepEqual((await call(server, 'GET', '/stats/checks', { cookie: viewer.cookie })).json(), { checks: [] });
+    } finally {
+      report = gatedReportData;
+    }
+  });
+
+  it('sends hostile names as JSON strings, unchanged', async () => {
+    report = hostileGatedReportData;
+    try {
+      const checks = (await call(server, 'GET', '/stats/checks', { cookie: viewer.cookie })).json<{ checks: { name: string; last_error?: string }[] }>().checks;
+      assert.ok(checks.every((c) => c.name === HOSTILE));
+      const res = await call(server, 'GET', '/stats/thresholds', { cookie: viewer.cookie });
+      assert.match(String(res.headers['content-type']), /^application\/json/);
+      assert.equal(res.json<{ thresholds: { tags: { name: string } }[] }>().thresholds[1]?.tags.name, HOSTILE);
+    } finally {
+      report = gatedReportData;
+    }
+  });
+
+  it('each /stream event carries the thresholds, the failed count and the checks', async () => {
+    const listening = await server.listen();
+    const res = await fetch(`${listening}/stream`, { headers: { cookie: viewer.cookie } });
+    assert.equal(res.status, 200);
+    const event = await firstStatsEvent(res);
+    assert.equal(event.thresholds_failed, 1);
+    const thresholds = (await call(server, 'GET', '/stats/thresholds', { cookie: viewer.cookie })).json<{ thresholds: unknown }>().thresholds;
+    assert.deepEqual(event.thresholds, thresholds);
+    assert.deepEqual(event.checks, (await call(server, 'GET', '/stats/checks', { cookie: viewer.cookie })).json<{ checks: unknown }>().checks);
+    assert.ok(Array.isArray(event.stats) && Array.isArray(event.history), 'the statistics are still there');
   });
 });

@@ -1,11 +1,16 @@
-// The web UI in Debian's chromium (playwright-core) against a real `cicada` process and a real target on 127.0.0.1.
+// The web UI in Debian's chromium (playwright-core) against a real `cicada` process and a real target on 127.0.0.1, and against a server with fixed thresholds and checks.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { gatedReportData, HOSTILE as HOSTILE_REPORT, hostileGatedReportData, view } from '../src/exporters/fixtures.test-helper.ts';
+import type { ReportData } from '../src/exporters/report-data.ts';
 import { browserMissing, launchBrowser, newPage, screenshotPath, startAttackerSite, WEB_USERS, writeUsersFile } from './browser-helpers.ts';
-import { fixture, freePort, startCli, startCountingTarget, type CliRun, type CountingTarget } from './helpers.ts';
+import { fixture, freePort, repoRoot, startCli, startCountingTarget, type CliRun, type CountingTarget } from './helpers.ts';
+import { startTestServer, type TestServer } from './web-helpers.ts';
 
 const skip = browserMissing();
 const HOSTILE = ['<img src=x onerror=window.__xss=1>', '</script><script>window.__xss=1</script>', '"><svg onload=window.__xss=1>'];
@@ -245,5 +250,143 @@ describe('web UI in a browser with --processes 2', { skip }, () => {
       await cicada.done;
       await target.close();
     }
+  });
+});
+
+/** Two scenarios ran (rows named `name [scenario]`), with a failed threshold on one scenario's /cart and one on /cart in both. */
+function scenarioReportData(): ReportData {
+  const data = gatedReportData();
+  data.entries = [view('GET', '/ [browse]'), view('GET', '/cart [browse]'), view('POST', '/cart [checkout]'), view('GET', '/cart [checkout]')];
+  data.thresholds = [
+    { metric: 'response_time{name:/cart,scenario:checkout}', expression: 'p(95)<100', ok: false, observed: 120, unit: 'ms', tags: { name: '/cart', scenario: 'checkout' }, abortOnFail: false },
+    { metric: 'requests{name:/cart,method:GET}', expression: 'rate>100', ok: false, observed: 16.7, unit: '/s', tags: { name: '/cart', method: 'GET' }, abortOnFail: false },
+  ];
+  return data;
+}
+
+describe('web UI in a browser: thresholds and checks', { skip }, () => {
+  const uiDir = path.join(repoRoot, 'dist', 'ui');
+  let server: TestServer;
+  let url: string;
+  let browser: Browser;
+  let data: ReportData = gatedReportData();
+  before(async () => {
+    assert.ok(existsSync(path.join(uiDir, 'index.html')), 'dist/ui is missing: run `npm run build` first');
+    server = await startTestServer({ uiDir });
+    server.run.report = () => data;
+    url = await server.listen();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const names = (page: Page): Promise<string[]> => page.getByTestId('stats-row').locator('td.name').allTextContents();
+
+  it('shows the failed threshold with its observed value; its link filters the statistics to its rows until "Clear filter"', async () => {
+    data = gatedReportData();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page, problems } = await newPage(context);
+    await page.goto(url);
+    const panel = page.getByTestId('thresholds-panel');
+    await panel.waitFor();
+    assert.equal((await page.getByTestId('thresholds-summary').textContent())?.trim(), '1 of 4 failed');
+    assert.equal(await page.getByTestId('threshold-row').count(), 4);
+    const failed = page.getByTestId('threshold-row').filter({ has: page.getByTestId('threshold-link') });
+    assert.equal(await failed.count(), 1, 'only the failed threshold links to rows');
+    assert.equal((await failed.getByTestId('threshold-result').textContent())?.trim(), 'fail');
+    assert.match((await failed.textContent()) ?? '', /response_time\{name:\/items\/\[id\]\}.*p\(99\)<200.*260 ms.*aborts the run/);
+    const noData = page.getByTestId('threshold-row').filter({ hasText: 'requests{name:/never}' });
+    assert.equal((await noData.getByTestId('threshold-observed').textContent())?.trim(), 'no data');
+    assert.equal((await noData.getByTestId('threshold-result').textContent())?.trim(), 'pass');
+    const shot = await screenshotPath('thresholds-panel.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot of the Thresholds panel: ${shot}`);
+
+    // From another tab: the link switches to the statistics, filtered to the threshold's name.
+    await page.getByTestId('tab-charts').click();
+    assert.equal(await page.getByTestId('stats-table').count(), 0);
+    await failed.getByTestId('threshold-link').click();
+    await page.getByTestId('stats-table').waitFor();
+    assert.equal(await page.getByTestId('tab-stats').getAttribute('aria-selected'), 'true');
+    assert.deepEqual(await names(page), ['/items/[id]', '/items/[id]']);
+    assert.match((await page.getByTestId('stats-filter-threshold').textContent()) ?? '', /response_time\{name:\/items\/\[id\]\}/);
+    assert.equal((await page.getByTestId('stats-filter-count').textContent())?.trim(), '2 of 4 rows');
+    assert.equal(await page.getByTestId('stats-total').count(), 1, 'the Aggregated row stays');
+    await page.screenshot({ path: await screenshotPath('thresholds-filtered-rows.png'), fullPage: true });
+    await page.getByTestId('stats-filter-clear').click();
+    assert.equal(await page.getByTestId('stats-row').count(), 4);
+    assert.equal(await page.getByTestId('stats-filter-clear').count(), 0, 'nothing to clear any more');
+
+    // The name filter of its own.
+    await page.getByTestId('stats-filter-text').fill('LOGIN');
+    assert.deepEqual(await names(page), ['/login']);
+    await page.getByTestId('stats-filter-clear').click();
+    assert.equal(await page.getByTestId('stats-filter-text').inputValue(), '');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('a scenario tag narrows to the rows named `name [scenario]`, a method tag to that method', async () => {
+    data = scenarioReportData();
+    const context = await browser.newContext();
+    const { page, problems } = await newPage(context);
+    await page.goto(url);
+    await page.getByTestId('thresholds-panel').waitFor();
+    const link = (text: string) => page.getByTestId('threshold-row').filter({ hasText: text }).getByTestId('threshold-link');
+    await link('scenario:checkout').click();
+    await until(async () => (await page.getByTestId('stats-row').count()) === 2, 'two rows of /cart in checkout');
+    assert.deepEqual((await names(page)).sort(), ['/cart [checkout]', '/cart [checkout]']);
+    await link('method:GET').click();
+    await until(async () => (await page.getByTestId('stats-row').count()) === 2, 'the GET rows of /cart');
+    assert.deepEqual((await page.getByTestId('stats-row').allTextContents()).map((r) => /^GET\/cart \[(browse|checkout)\]/.test(r)), [true, true]);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('the Checks tab lists each check with passes, fails, pass % and last error, failing rows marked', async () => {
+    data = gatedReportData();
+    const context = await browser.newContext();
+    const { page, problems } = await newPage(context);
+    await page.goto(url);
+    await page.getByTestId('tab-checks').click();
+    const rows = page.getByTestId('check-row');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 3);
+    assert.match((await page.getByTestId('tab-checks').textContent()) ?? '', /Checks\s*2/, 'the badge counts the failing rows');
+    const cells = await rows.nth(0).locator('td').allTextContents();
+    assert.deepEqual(cells.map((c) => c.trim()), ['failing', 'status is 200', '/items/[id]', '370', '10', '97.3%', '']);
+    assert.match((await rows.nth(1).textContent()) ?? '', /pass.*status is 200.*\/.*600.*0.*100\.0%/);
+    assert.equal(await rows.nth(1).getAttribute('class'), '');
+    assert.equal(await rows.nth(0).getAttribute('class'), 'failed');
+    assert.equal((await rows.nth(2).getByTestId('check-error').textContent())?.trim(), "TypeError: Cannot read properties of null (reading 'id')");
+    await page.screenshot({ path: await screenshotPath('checks-tab.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('hostile threshold and check strings stay inert text', async () => {
+    data = hostileGatedReportData();
+    const context = await browser.newContext();
+    const { page, problems } = await newPage(context);
+    let dialogs = 0;
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+    await page.goto(url);
+    await page.getByTestId('thresholds-panel').getByText(`response_time{name:${HOSTILE_REPORT}}`, { exact: false }).first().waitFor();
+    await page.getByTestId('threshold-link').click();
+    await page.getByTestId('stats-filter-threshold').getByText(HOSTILE_REPORT, { exact: false }).waitFor();
+    await page.getByTestId('tab-checks').click();
+    await page.getByTestId('check-name').first().waitFor();
+    assert.deepEqual(await page.getByTestId('check-name').allTextContents(), [HOSTILE_REPORT, HOSTILE_REPORT, HOSTILE_REPORT]);
+    assert.equal((await page.getByTestId('check-error').nth(2).textContent())?.trim(), HOSTILE_REPORT);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, 'no element was made from the payloads');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(dialogs, 0, 'no script ran');
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 });

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.ts';
 import { exceptionsCsv, failuresCsv, historyHeader, historyRows, statsCsv } from '../exporters/csv.ts';
 import { htmlReport } from '../exporters/html.ts';
 import { PERCENTILES_TO_REPORT } from '../stats/types.ts';
+import { checksJson, thresholdsJson } from './gates-json.ts';
 import { HttpError } from './http-error.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
 import { parseSwarm } from './swarm-input.ts';
@@ -113,6 +114,10 @@ export function registerApi(app: FastifyInstance, ctx: WebContext): void {
     const data = run.report();
     return statsRequestsJson(data, ctx.live.inputsFor(data, run));
   });
+
+  // The thresholds as evaluated now, and the checks' counts (the stream carries both every second too).
+  app.get('/stats/thresholds', { config: viewer }, () => thresholdsJson(run.report()));
+  app.get('/stats/checks', { config: viewer }, () => checksJson(run.report()));
 
   app.get('/stats/history', { config: viewer }, () => ({ history: runner.snapshot().history.map(historyPointJson) }));
 

@@ -1,8 +1,9 @@
-// GET /stream: Server-Sent Events with the live statistics, one `stats` event per interval, history as increments.
+// GET /stream: Server-Sent Events with the live statistics, thresholds and checks, one `stats` event per interval, history as increments.
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './http-error.ts';
 import type { ReportData } from '../exporters/report-data.ts';
 import type { HistoryPoint } from '../stats/types.ts';
+import { streamGatesJson } from './gates-json.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
 import type { WebContext } from './context.ts';
 
@@ -26,7 +27,9 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     const now = Date.now();
     if (!shared || now - shared.at >= interval / 2) {
       const data = run.report();
-      shared = { at: now, data, statsText: JSON.stringify(statsRequestsJson(data, ctx.live.inputsFor(data, run))) };
+      // /stats/requests' object plus the thresholds and checks, so that the UI's gates are as live as its table.
+      const event = { ...statsRequestsJson(data, ctx.live.inputsFor(data, run)), ...streamGatesJson(data) };
+      shared = { at: now, data, statsText: JSON.stringify(event) };
     }
     return shared;
   };

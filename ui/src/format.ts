@@ -8,6 +8,8 @@ const int = nf(0, 0);
 const oneDecimal = nf(1, 1);
 const upToOne = nf(0, 1);
 const twoDecimals = nf(2, 2);
+const upToTwo = nf(0, 2);
+const upToFour = nf(0, 4);
 
 const DASH = '–';
 
@@ -79,4 +81,31 @@ export function formatMegabytes(bytes: number | null | undefined): string {
 export function formatTime(epochSeconds: number | null | undefined): string {
   if (!ok(epochSeconds)) return DASH;
   return new Date(epochSeconds * 1000).toLocaleTimeString('en-GB', { hour12: false });
+}
+
+/**
+ * A pass rate (0–1) to one decimal, rounded down: a check that failed even once never shows "100.0%",
+ * and one that never failed does.
+ */
+export function formatPassRate(ratio: number | null | undefined): string {
+  if (!ok(ratio)) return DASH;
+  // The epsilon keeps float noise (0.29 * 1000 = 289.99…) from rounding a tenth down.
+  return `${oneDecimal.format(Math.floor(ratio * 1000 + 1e-9) / 10)}%`;
+}
+
+/** A threshold's observed value in its unit: `260 ms`, `12.5/s`, `0.0123`, `42`. */
+export function formatObserved(value: number, unit: string): string {
+  switch (unit) {
+    case 'ms':
+      return `${formatMs(value)} ms`;
+    case '/s':
+      return `${formatRps(value)}/s`;
+    case 'ratio':
+      // As the expression is written (`value<0.05`), not as a percentage.
+      return upToFour.format(value);
+    case 'count':
+      return formatCount(value);
+    default:
+      return `${upToTwo.format(value)} ${unit}`.trim();
+  }
 }

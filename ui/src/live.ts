@@ -1,9 +1,11 @@
-// The live feed: /stream events into the latest snapshot plus the charts' history.
+// The live feed: /stream events into the latest snapshot, the charts' history, and the thresholds and checks.
 
 import { useEffect, useState } from 'preact/hooks';
 import { getStats, openStream, refreshSession } from './api';
 import { mergeHistory } from './history';
-import type { HistoryPoint, StatsSnapshot } from './types';
+import type { Gates, HistoryPoint, StatsSnapshot } from './types';
+
+const NO_GATES: Gates = { thresholds: [], failed: 0, checks: [] };
 
 /** How long to wait before reopening a stream that EventSource gave up on. */
 const REOPEN_MS = 3000;
@@ -11,6 +13,8 @@ const REOPEN_MS = 3000;
 export interface LiveStats {
   stats: StatsSnapshot | null;
   history: HistoryPoint[];
+  /** From the stream only (GET /stats/requests has none): a refresh() leaves them as they are. */
+  gates: Gates;
   connected: boolean;
   /** The stream failed and no event has arrived since: show "reconnecting". */
   lost: boolean;
@@ -29,6 +33,7 @@ export interface LiveStats {
 export function useLiveStats(active: boolean): LiveStats {
   const [stats, setStats] = useState<StatsSnapshot | null>(null);
   const [history, setHistory] = useState<HistoryPoint[]>([]);
+  const [gates, setGates] = useState<Gates>(NO_GATES);
   const [connected, setConnected] = useState(false);
   const [lost, setLost] = useState(false);
   const [reconnects, setReconnects] = useState(0);
@@ -59,7 +64,7 @@ export function useLiveStats(active: boolean): LiveStats {
           if (failing) checkSession();
         },
         onStats(event) {
-          const { history: points, history_reset: reset, ...snapshot } = event;
+          const { history: points, history_reset: reset, thresholds, thresholds_failed: failed, checks, ...snapshot } = event;
           // After a (re)connect, or when the server says so (a new run), the points are the
           // whole history: replace ours, don't append to them.
           const replace = fresh || reset === true;
@@ -71,6 +76,7 @@ export function useLiveStats(active: boolean): LiveStats {
           }
           setConnected(true);
           setStats(snapshot);
+          setGates({ thresholds: thresholds ?? [], failed: failed ?? 0, checks: checks ?? [] });
           setHistory((cur) => mergeHistory(cur, points, replace));
         },
         onError(closed) {
@@ -106,6 +112,7 @@ export function useLiveStats(active: boolean): LiveStats {
     if (!active) {
       setStats(null);
       setHistory([]);
+      setGates(NO_GATES);
     }
   }, [active]);
 
@@ -119,5 +126,5 @@ export function useLiveStats(active: boolean): LiveStats {
     }
   };
 
-  return { stats, history, connected, lost, reconnects, refresh };
+  return { stats, history, gates, connected, lost, reconnects, refresh };
 }

@@ -127,11 +127,49 @@ export interface HistoryPoint {
   total_failures?: number;
 }
 
+/** One threshold as evaluated now (GET /stats/thresholds, and each /stream event). */
+export interface Threshold {
+  /** As written, tags included: `response_time{name:/login}`. */
+  metric: string;
+  /** As written: `p(95)<300`. */
+  expression: string;
+  ok: boolean;
+  /** In `unit`; null while there is no data (the threshold then passes). */
+  observed: number | null;
+  unit: 'ms' | '/s' | 'ratio' | 'count' | string;
+  /** The metric's tag filter: `name`, `method`, `scenario`, `check`. */
+  tags: Record<string, string>;
+  abort_on_fail: boolean;
+}
+
+/** One check per request name (GET /stats/checks, and each /stream event). */
+export interface Check {
+  name: string;
+  /** The request name of the checked value, or ''. */
+  request: string;
+  passes: number;
+  fails: number;
+  /** 0..1; null before the check ran. */
+  pass_ratio: number | null;
+  last_error?: string;
+}
+
+/** The thresholds and checks of the latest /stream event. */
+export interface Gates {
+  thresholds: Threshold[];
+  failed: number;
+  checks: Check[];
+}
+
 /** One `stats` event of /stream. */
 export interface StreamEvent extends StatsSnapshot {
   history?: HistoryPoint[];
   /** Set by the server on the first event and after a new run/reset: `history` is complete. */
   history_reset?: boolean;
+  /** Absent from an older server: then there are none to show. */
+  thresholds?: Threshold[];
+  thresholds_failed?: number;
+  checks?: Check[];
 }
 
 export interface ExceptionEntry {

@@ -1,9 +1,12 @@
+// The dashboard of a session: header and run controls, the start/edit forms, the Thresholds panel, and the tabs.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, getConfig, resetStats, stop } from '../api';
 import { useLiveStats } from '../live';
 import { loadSpawnRate, loadStartValues, saveSpawnRate, saveStartValues, type StartValues } from '../prefs';
-import type { Config, Session } from '../types';
+import { NO_FILTER, type StatsFilter } from '../stats-filter';
+import type { Config, Session, Threshold } from '../types';
 import { Charts } from './Charts';
+import { Checks } from './Checks';
 import { Downloads } from './Downloads';
 import { EditForm } from './EditForm';
 import { Exceptions } from './Exceptions';
@@ -15,6 +18,7 @@ import { StartForm } from './StartForm';
 import { StatsTable, type Sort } from './StatsTable';
 import { Tabs, type TabSpec } from './Tabs';
 import { Tasks } from './Tasks';
+import { rowsOf, Thresholds } from './Thresholds';
 import { Workers } from './Workers';
 
 interface Props {
@@ -29,6 +33,7 @@ export function Dashboard({ session, onLogout }: Props) {
   const [configError, setConfigError] = useState('');
   const [tab, setTab] = useState('stats');
   const [sort, setSort] = useState<Sort | null>(null);
+  const [filter, setFilter] = useState<StatsFilter>(NO_FILTER);
   const [editing, setEditing] = useState(false);
   const [newTest, setNewTest] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -42,6 +47,7 @@ export function Dashboard({ session, onLogout }: Props) {
 
   const live = useLiveStats(true);
   const state = live.stats?.state;
+  const { thresholds, failed, checks } = live.gates;
 
   const loadConfig = useCallback(() => {
     getConfig()
@@ -86,6 +92,10 @@ export function Dashboard({ session, onLogout }: Props) {
     { id: 'exceptions', label: 'Exceptions', badge: live.stats?.exceptions_count },
     { id: 'tasks', label: 'Tasks' },
   ];
+  if (checks.length > 0) {
+    const failing = checks.filter((c) => c.fails > 0).length;
+    tabs.splice(1, 0, { id: 'checks', label: 'Checks', badge: failing || undefined });
+  }
   const declared = config?.scenarios ?? [];
   const iterationScenarios = live.stats?.scenarios ?? [];
   if (declared.length > 0 || iterationScenarios.length > 0) {
@@ -94,6 +104,20 @@ export function Dashboard({ session, onLogout }: Props) {
   if (config?.distributed) tabs.push({ id: 'workers', label: 'Workers', badge: live.stats?.worker_count });
   if (session.role === 'admin') tabs.push({ id: 'downloads', label: 'Downloads' });
   const activeTab = tabs.some((t) => t.id === tab) ? tab : 'stats';
+  // Names rows carry as `name [scenario]` when several scenarios run (the filter needs to tell them).
+  const scenarioNames = [...new Set([...declared.map((d) => d.name), ...iterationScenarios.map((s) => s.name)])];
+
+  // A failed threshold's link: its statistics rows (the table filtered to its tags), or the Checks tab.
+  const showRows = (t: Threshold) => {
+    if (rowsOf(t) === 'checks' && checks.length > 0) {
+      setTab('checks');
+      return;
+    }
+    setFilter({ text: '', threshold: { metric: t.metric, expression: t.expression, tags: t.tags } });
+    setTab('stats');
+    // The table is below the panel, maybe off a small screen: bring the filter (and the rows under it) into view.
+    requestAnimationFrame(() => document.getElementById('stats-filter')?.scrollIntoView({ block: 'nearest' }));
+  };
 
   return (
     <div class="app">
@@ -184,9 +208,21 @@ export function Dashboard({ session, onLogout }: Props) {
           <p class="banner info">No test is running. An operator can start one.</p>
         )}
 
+        {thresholds.length > 0 && <Thresholds thresholds={thresholds} failed={failed} onShowRows={showRows} />}
+
         <Tabs tabs={tabs} active={activeTab} onSelect={setTab} />
         <section class="tab-panel" id="tab-panel" role="tabpanel" aria-labelledby={`tab-${activeTab}`}>
-          {activeTab === 'stats' && <StatsTable stats={live.stats?.stats ?? []} sort={sort} onSort={setSort} />}
+          {activeTab === 'stats' && (
+            <StatsTable
+              stats={live.stats?.stats ?? []}
+              sort={sort}
+              onSort={setSort}
+              filter={filter}
+              onFilter={setFilter}
+              scenarios={scenarioNames}
+            />
+          )}
+          {activeTab === 'checks' && <Checks checks={checks} />}
           {activeTab === 'scenarios' && <Scenarios scenarios={iterationScenarios} declared={declared} />}
           {activeTab === 'charts' && <Charts history={live.history} />}
           {activeTab === 'failures' && <FailuresTable errors={live.stats?.errors ?? []} />}

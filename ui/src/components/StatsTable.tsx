@@ -1,8 +1,11 @@
+// The statistics table: one row per request name, sortable by any column, filterable by name or a threshold's tags.
 import { useState } from 'preact/hooks';
 import { formatCount, formatMs, formatRps } from '../format';
+import { applyFilter, isFiltering, type StatsFilter } from '../stats-filter';
 import type { StatsEntry } from '../types';
 import { EmptyRow } from './EmptyRow';
 import { HScroll } from './HScroll';
+import { StatsFilterBar } from './StatsFilterBar';
 
 export type SortField = keyof StatsEntry & string;
 export interface Sort {
@@ -61,13 +64,18 @@ interface Props {
   stats: readonly StatsEntry[];
   sort: Sort | null;
   onSort(sort: Sort): void;
+  filter: StatsFilter;
+  onFilter(filter: StatsFilter): void;
+  /** The run's scenario names: how the filter tells rows named `name [scenario]`. */
+  scenarios: readonly string[];
 }
 
-export function StatsTable({ stats, sort, onSort }: Props) {
+export function StatsTable({ stats, sort, onSort, filter, onFilter, scenarios }: Props) {
   const [allColumns, setAllColumns] = useState(false);
   const { rows, total } = splitTotal(stats);
-  // Stable sort; the Aggregated row never takes part.
-  const sorted = sort ? [...rows].sort((a, b) => compare(a, b, sort)) : rows;
+  const filtered = applyFilter(rows, filter, scenarios);
+  // Stable sort; the Aggregated row never takes part (nor in the filter: it stays the whole run's).
+  const sorted = sort ? [...filtered.rows].sort((a, b) => compare(a, b, sort)) : filtered.rows;
 
   // A first click sorts numbers worst first (descending) and text A to Z; the next one reverses.
   const clickHeader = (c: Column) =>
@@ -96,6 +104,7 @@ export function StatsTable({ stats, sort, onSort }: Props) {
 
   return (
     <div class="stats">
+      <StatsFilterBar filter={filter} onFilter={onFilter} shown={sorted.length} total={rows.length} scenarioIgnored={filtered.scenarioIgnored} />
       <div class="table-tools">
         <button
           type="button"
@@ -136,7 +145,7 @@ export function StatsTable({ stats, sort, onSort }: Props) {
           <tbody>
             {sorted.length === 0 && (
               <EmptyRow colSpan={COLUMNS.length}>
-                <span class="empty-text">No requests yet.</span>
+                <span class="empty-text">{rows.length > 0 && isFiltering(filter) ? 'No rows match the filter.' : 'No requests yet.'}</span>
               </EmptyRow>
             )}
             {sorted.map((e) => (
