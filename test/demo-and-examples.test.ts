@@ -42,6 +42,20 @@ describe('the demo and the examples', { concurrency: 2 }, () => {
     assert.match(result.stdout, /GET\s+\/items \[steady\]/);
   });
 
+  it('examples/ci-gate.ts passes its gate against the demo shop, and fails it (exit 99, a JUnit failure) with a threshold it cannot meet', async () => {
+    const junit = path.join(dir, 'gate.xml');
+    const file = path.join(repoRoot, 'examples', 'ci-gate.ts');
+    const pass = await runCli(['demo', '-f', file, '-t', '4s', '--only-summary', '--junit', junit]);
+    assert.equal(pass.code, 0, `${pass.stdout}\n${pass.stderr}`);
+    assert.match(pass.stdout, /^Thresholds$/m);
+    assert.match(pass.stdout, /^Checks/m);
+    assert.match(await readFile(junit, 'utf8'), /<testsuite[^>]*name="cicada thresholds"[^>]*tests="6"[^>]*failures="0"/);
+    const fail = await runCli(['demo', '-f', file, '-t', '3s', '--only-summary', '--junit', junit, '--threshold', 'response_time{name:/search} p(95)<20']);
+    assert.equal(fail.code, 99, fail.stderr);
+    assert.match(fail.stdout, /✗ response_time\{name:\/search\} +p\(95\)<20/);
+    assert.match(await readFile(junit, 'utf8'), /name="response_time\{name:\/search\} p\(95\)&lt;20"[^>]*>\s*<failure/);
+  });
+
   for (const example of ['taskset.ts', 'load-shape.ts', 'tagged.ts']) {
     it(`examples/${example} runs against the demo target`, async () => {
       const json = path.join(dir, example);

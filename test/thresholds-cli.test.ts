@@ -97,6 +97,26 @@ describe('thresholds and checks from the command line', { concurrency: 2 }, () =
     assert.deepEqual((await summaryOf(summary)).thresholds.map((t) => `${t.metric} ${t.expression}`), ['fail_ratio value<0.5', 'response_time max<5000', 'rps value>=0', 'requests count>0']);
   });
 
+  it('reads [thresholds] from cicada.toml, with the object form, beside the cicadafile\'s', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const cwd = path.join(dir, 'toml');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(path.join(cwd, 'cicada.toml'), '[thresholds]\nrequests = ["count>0"]\n"response_time{name:/work}" = [{ threshold = "max<1", abortOnFail = true }]\n');
+    const summary = path.join(cwd, 'summary.json');
+    const started = Date.now();
+    const { code, stderr } = await runCli(['-f', fixture('thresholds.ts'), '-H', target.url, '--headless', '-u', '1', '-r', '1', '-t', '30s', '--only-summary', '--summary-json', summary],
+      { cwd, env: { DELAY_MS: '5', THRESHOLDS: JSON.stringify({ fail_ratio: ['value<0.5'] }) } });
+    assert.equal(code, 99, stderr);
+    assert.ok(Date.now() - started < 20_000, 'aborted long before -t');
+    assert.deepEqual((await summaryOf(summary)).thresholds.map((t) => [t.metric, t.expression, t.ok]), [
+      ['fail_ratio', 'value<0.5', true], ['requests', 'count>0', true], ['response_time{name:/work}', 'max<1', false],
+    ]);
+    await writeFile(path.join(cwd, 'cicada.toml'), '[thresholds]\nrequests = ["cnt>0"]\n');
+    const bad = await runCli(['-f', fixture('thresholds.ts'), '-H', target.url, '--headless', '-t', '1s'], { cwd });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /threshold requests \(cicada\.toml\): unknown aggregation 'cnt'/);
+  });
+
   it('refuses a bad threshold before any load (exit 2), saying what is wrong and how to fix it', async () => {
     // Its own target: the other tests send load to the shared one meanwhile.
     const untouched = await startCountingTarget();
