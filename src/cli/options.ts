@@ -68,6 +68,25 @@ export interface CicadaOptions {
   junit?: string;
   /** `--summary-json FILE`: one JSON document of the whole run. */
   summaryJson?: string;
+  /** `--metrics-port`: a Prometheus /metrics listener for headless runs (the web UI serves /metrics itself). */
+  metricsPort?: number;
+  metricsHost: string;
+  /** File holding the bearer token /metrics accepts (and that a non-loopback --metrics-host needs). */
+  metricsTokenFile?: string;
+  /** Seconds between pushes of the push exporters (remote write, OTLP, Graphite). */
+  metricsInterval: number;
+  prometheusRemoteWrite?: string;
+  prometheusRemoteWriteTokenFile?: string;
+  /** CA (PEM) the push exporters trust for their endpoints' certificates, beside the system's. */
+  exportCaFile?: string;
+  /** `--otel`: export metrics over OTLP, configured by the standard OTEL_EXPORTER_OTLP_* variables. */
+  otel: boolean;
+  /** `--graphite HOST:PORT`: Graphite's plaintext protocol. */
+  graphite?: string;
+  graphiteTls: boolean;
+  graphitePrefix: string;
+  /** Folder of files named after secrets (a Kubernetes Secret mount), read by `secret('NAME')`. */
+  secretsDir?: string;
   loglevel: LogLevelName;
   logfile?: string;
   showTaskRatio: boolean;
@@ -113,7 +132,7 @@ export function defaultOptions(): CicadaOptions {
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0, drainTimeout: 5,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
-    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [], threshold: [],
+    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [], threshold: [], metricsHost: '127.0.0.1', metricsInterval: 5, otel: false, graphiteTls: false, graphitePrefix: 'cicada',
   };
 }
 
@@ -130,7 +149,7 @@ interface Spec<T> {
 const G = {
   file: 'Cicadafile options:', common: 'Common options:', web: 'Web UI options:', master: 'Master options:',
   worker: 'Worker options:', tags: 'Tag options:', stats: 'Request statistics options:', log: 'Logging options:',
-  other: 'Other options:',
+  export: 'Metrics export options:', other: 'Other options:',
 } as const;
 
 function longOf(flags: string): string {
@@ -237,6 +256,18 @@ const specs: SpecTable = {
   threshold: list('--threshold <expr...>', G.stats, "fail the run (exit 99) unless it holds, e.g. 'response_time{name:/login} p(95)<300'; repeatable, adds to the cicadafile's thresholds (CICADA_THRESHOLD: one per line or ';')", (items) => items.flatMap((i) => i.split(/[;\n]/)).map((i) => i.trim()).filter((i) => i !== '')),
   junit: value('--junit <file>', G.stats, 'write JUnit XML of the thresholds and checks (for CI test reports)', text),
   summaryJson: value('--summary-json <file>', G.stats, 'write one JSON document of the run: stats, thresholds, checks, scenarios, exit code', text),
+  metricsPort: value('--metrics-port <port>', G.export, 'serve Prometheus /metrics on this port in a headless run (the web UI serves /metrics itself)', parsePort),
+  metricsHost: value('--metrics-host <host>', G.export, 'interface of --metrics-port (default: 127.0.0.1); any other needs --metrics-token-file', text),
+  metricsTokenFile: value('--metrics-token-file <file>', G.export, 'file with the bearer token /metrics accepts (Authorization: Bearer …)', text),
+  metricsInterval: value('--metrics-interval <time>', G.export, 'how often the push exporters send (default: 5)', positiveSpan),
+  prometheusRemoteWrite: value('--prometheus-remote-write <url>', G.export, 'push metrics to this Prometheus remote-write URL (e.g. https://prom:9090/api/v1/write)', text),
+  prometheusRemoteWriteTokenFile: value('--prometheus-remote-write-token-file <file>', G.export, 'file with the bearer token for --prometheus-remote-write', text),
+  exportCaFile: value('--export-ca-file <file>', G.export, 'CA certificate (PEM) the exporters trust for their endpoints', text),
+  otel: flag('--otel', G.export, 'export metrics over OTLP, configured by OTEL_EXPORTER_OTLP_* (endpoint, protocol, headers, certificates)'),
+  graphite: value('--graphite <host:port>', G.export, "send metrics to Graphite's plaintext port", text),
+  graphiteTls: flag('--graphite-tls', G.export, 'connect to --graphite over TLS (trusting --export-ca-file)'),
+  graphitePrefix: value('--graphite-prefix <prefix>', G.export, 'first part of every Graphite metric name (default: cicada)', text),
+  secretsDir: value('--secrets-dir <dir>', G.other, "folder of files named after secrets (a Kubernetes Secret mount), read by secret('NAME')", text),
   loglevel: value('-L, --loglevel <level>', G.log, 'DEBUG, INFO, WARNING or ERROR, any case (default: INFO)', logLevel),
   logfile: value('--logfile <file>', G.log, 'write the log to this file (default: stderr)', text),
   showTaskRatio: flag('--show-task-ratio', G.other, 'print the task ratio of each user class and exit'),
