@@ -15,7 +15,7 @@ const EXPECTED: Record<string, Access> = {
   'GET /stats/history': 'viewer', 'HEAD /stats/history': 'viewer', 'GET /exceptions': 'viewer', 'HEAD /exceptions': 'viewer',
   'GET /stats/thresholds': 'viewer', 'HEAD /stats/thresholds': 'viewer', 'GET /stats/checks': 'viewer', 'HEAD /stats/checks': 'viewer',
   'GET /tasks': 'viewer', 'HEAD /tasks': 'viewer', 'GET /worker-count': 'viewer', 'HEAD /worker-count': 'viewer',
-  'GET /stream': 'viewer',
+  'GET /stream': 'viewer', 'GET /metrics': 'viewer', 'HEAD /metrics': 'viewer',
   'GET /stats/requests/csv': 'admin', 'HEAD /stats/requests/csv': 'admin', 'GET /stats/failures/csv': 'admin', 'HEAD /stats/failures/csv': 'admin',
   'GET /exceptions/csv': 'admin', 'HEAD /exceptions/csv': 'admin', 'GET /stats/requests_full_history/csv': 'admin',
   'HEAD /stats/requests_full_history/csv': 'admin', 'GET /stats/report': 'admin', 'HEAD /stats/report': 'admin',

@@ -1,5 +1,5 @@
 // A run in this process, and the headless driver: start, signals, the lifecycle's outputs, the exit code.
-import { createEnvironment, createRequestStats, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, startLoad, type Drive, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
+import { connectedWorkers, createEnvironment, createRequestStats, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, startLoad, type Drive, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
 import type { LoadShape } from '../core/load-shape.ts';
 import { entryKey } from '../exporters/report-data.ts';
 import { events } from '../index.ts';
@@ -48,9 +48,10 @@ export async function driveHeadless(run: HeadlessRun, setup: HeadlessSetup): Pro
   const { options, logger, out } = run;
   const { runner, environment } = setup;
   const context = reportContext(run);
+  const report = reportMaker(run, setup, context);
   const lifecycle = new RunLifecycle({
-    outputs: runOutputs(run, { options, logger, out, live: !options.onlySummary }, () => void runner.stop()),
-    report: reportMaker(run, setup, context),
+    outputs: runOutputs(run, { options, logger, out, live: !options.onlySummary }, { stopRun: () => void runner.stop(), report, workers: connectedWorkers(setup) }),
+    report,
     progress: progressOf(run, runner, context.startTime),
     logger,
   });

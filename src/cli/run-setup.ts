@@ -24,6 +24,9 @@ import type { Output } from '../exporters/output.ts';
 import { optionOutputs, type OutputSettings } from './run-outputs.ts';
 import { junitOutput, summaryJsonOutput } from './ci-outputs.ts';
 import { thresholdsOutput, withThresholds } from './thresholds.ts';
+import { metricsListenerOutput } from './metrics-listener.ts';
+import { metricFamilies } from '../exporters/metrics/model.ts';
+import { prometheusText } from '../exporters/metrics/prometheus-text.ts';
 
 export interface HeadlessRun {
   options: CicadaOptions;
@@ -118,17 +121,35 @@ export function reportMaker(run: HeadlessRun, setup: HeadlessSetup, context: Rep
   };
 }
 
+/** What the outputs of a run reach beyond its options: the runner's stop, the report of now, the workers. */
+export interface RunHooks {
+  /** Stops the run gracefully (an abortOnFail threshold). */
+  stopRun: () => void;
+  report: () => ReportData;
+  /** Workers connected now (0 in a local run). */
+  workers: () => number;
+}
+
 /**
  * Every output of a run, in the order its end writes them: the console summary, CSV, HTML and JSON,
- * the CI files (--junit, --summary-json), and the thresholds (which stop the run on an abortOnFail).
+ * the CI files (--junit, --summary-json), the thresholds (which stop the run on an abortOnFail), and the
+ * metrics exporters (the /metrics listener, remote write, OTLP, Graphite), last so they send the end.
  */
-export function runOutputs(run: HeadlessRun, settings: OutputSettings, stopRun: () => void): Output[] {
-  const { options } = run;
+export function runOutputs(run: HeadlessRun, settings: OutputSettings, hooks: RunHooks): Output[] {
+  const { options, logger } = run;
   const outputs = optionOutputs(settings);
   if (options.junit !== undefined) outputs.push(junitOutput(settings, options.junit));
   if (options.summaryJson !== undefined) outputs.push(summaryJsonOutput(settings, options.summaryJson));
-  if (run.thresholds !== undefined && run.thresholds.length > 0) outputs.push(thresholdsOutput(run.thresholds, { logger: run.logger, stop: stopRun }));
+  if (run.thresholds !== undefined && run.thresholds.length > 0) outputs.push(thresholdsOutput(run.thresholds, { logger, stop: hooks.stopRun }));
+  if (options.metricsPort !== undefined) {
+    outputs.push(metricsListenerOutput(options, () => prometheusText(metricFamilies(hooks.report(), { workers: hooks.workers() })), logger));
+  }
   return outputs;
+}
+
+/** Workers connected now, from a distributed run's list (0 in a local run). */
+export function connectedWorkers(setup: HeadlessSetup): () => number {
+  return () => setup.workers?.().filter((w) => !w.missing).length ?? 0;
 }
 
 /**

@@ -17,7 +17,8 @@ import { loadUsersFile, type WebUser } from '../web/users-file.ts';
 import type { WebRun, WorkerView } from '../web/web-run.ts';
 import { isLoopback } from './cluster-auth.ts';
 import type { CicadaOptions } from './options.ts';
-import { endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
+import { connectedWorkers, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
+import { readTokenFile } from './metrics-listener.ts';
 import { RunLifecycle } from './run-lifecycle.ts';
 import type { Output } from '../exporters/output.ts';
 import { cicadaVersion } from './version.ts';
@@ -159,7 +160,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
   // The in-memory history the web UI downloads, one row set a second while a run goes.
   const historyOutput = { name: 'web history', intervalMs: 1000, tick: ({ data, now }) => history.record(data, now) } satisfies Output;
   const lifecycle = new RunLifecycle({
-    outputs: [historyOutput, ...runOutputs(run, { options, logger, out, live: options.printStats }, () => void runner.stop())],
+    outputs: [historyOutput, ...runOutputs(run, { options, logger, out, live: options.printStats }, { stopRun: () => void runner.stop(), report, workers: connectedWorkers(setup) })],
     report,
     progress: progressOf(run, runner, context.startTime),
     active,
@@ -185,7 +186,11 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<
     historyCsv: () => `${historyHeader()}${history.rows.join('')}`,
     ...(run.scenarios !== undefined ? { startScenarios: scenarioStarter(run.scenarios, runner) } : {}),
   };
-  const server: WebServer = await createWebServer({ host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger });
+  const metricsToken = options.metricsTokenFile !== undefined ? await readTokenFile(options.metricsTokenFile, '--metrics-token-file') : undefined;
+  const server: WebServer = await createWebServer({
+    host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger,
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
+  });
   let resolveQuit: (reason: string) => void = () => undefined;
   const quitting = new Promise<string>((resolve) => {
     resolveQuit = resolve;

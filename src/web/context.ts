@@ -26,6 +26,8 @@ export interface WebServerOptions {
   loginRateLimit?: { max: number; windowMs: number };
   /** Interval of the live stream's events (default 1 s). */
   streamIntervalMs?: number;
+  /** The bearer token GET /metrics accepts instead of a session (--metrics-token-file). */
+  metricsToken?: string;
 }
 
 /** Shared by the route modules. */

@@ -12,6 +12,8 @@ import { LiveNumbers } from './live-numbers.ts';
 import { registerApi } from './api-routes.ts';
 import { registerAuth } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
+import { registerMetrics } from './metrics-route.ts';
+import { bearerOf, tokenMatches } from './bearer.ts';
 
 export type { WebContext, WebServerOptions } from './context.ts';
 
@@ -21,6 +23,8 @@ declare module 'fastify' {
     access?: Access;
     /** A POST route that needs no CSRF token (only login, which has no session yet). */
     noCsrf?: boolean;
+    /** A GET route a machine may call with `Authorization: Bearer` (the metrics token) instead of a session. */
+    bearer?: boolean;
   }
   interface FastifyRequest {
     session: Session | undefined;
@@ -151,6 +155,14 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     }
     request.session = sessions.get(request.cookies[cookieName]);
     if (access === undefined || access === 'public') return;
+    if (request.routeOptions.config?.bearer === true && options.metricsToken !== undefined) {
+      const given = bearerOf(request.headers.authorization);
+      if (given !== undefined) {
+        if (tokenMatches(given, options.metricsToken)) return;
+        options.logger.warning(`web: refused ${request.method} ${request.url}: a wrong bearer token`);
+        throw new HttpError(401, 'wrong bearer token: send the token of --metrics-token-file');
+      }
+    }
     const role = request.session?.role ?? (authMode === 'none' ? 'admin' : undefined);
     if (role === undefined) {
       throw new HttpError(401, options.users ? 'log in first: POST /login with JSON {"username": "...", "password": "..."} (keep the session cookie it sets)' : 'log in first: open /auth/oidc/login in a browser');
@@ -209,6 +221,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   registerAuth(app, ctx);
   registerApi(app, ctx);
   registerStream(app, ctx);
+  registerMetrics(app, ctx);
   await app.ready();
 
   return {
