@@ -1,6 +1,7 @@
 // `--summary-json FILE`: everything a CI job wants from a run in one document (docs/summary.schema.json).
+import { thresholdJson, type ThresholdJson } from './threshold-json.ts';
 import { scenarioPercentiles } from '../stats/scenario-stats.ts';
-import { PERCENTILES_TO_REPORT, type ThresholdResult } from '../stats/types.ts';
+import { PERCENTILES_TO_REPORT } from '../stats/types.ts';
 import { entryJson, percentileMap, type EntryJson } from './json.ts';
 import type { ReportData, RunEnd } from './report-data.ts';
 
@@ -34,18 +35,8 @@ export interface SummaryJson {
   exit_code: number;
 }
 
-/** One threshold as evaluated at the end of the run. */
-export interface SummaryThreshold {
-  /** As written, tags included: `response_time{name:/login}`. */
-  metric: string;
-  expression: string;
-  ok: boolean;
-  /** In `unit`; null when the metric had no data (the threshold then passes). */
-  observed: number | null;
-  unit: ThresholdResult['unit'];
-  tags: Record<string, string>;
-  abort_on_fail: boolean;
-}
+/** One threshold as evaluated at the end of the run (the API's shape). */
+export type SummaryThreshold = ThresholdJson;
 
 /** One check name's results for one request name. */
 export interface SummaryCheck {
@@ -129,15 +120,7 @@ export function summaryJson(data: ReportData, end: RunEnd): SummaryJson {
       last_seen: e.lastSeen,
     })),
     exceptions: data.snapshot.exceptions.map((x) => ({ count: x.count, msg: x.msg, traceback: x.traceback, nodes: [...x.nodes] })),
-    thresholds: (data.thresholds ?? []).map((t) => ({
-      metric: t.metric,
-      expression: t.expression,
-      ok: t.ok,
-      observed: t.observed,
-      unit: t.unit,
-      tags: { ...t.tags },
-      abort_on_fail: t.abortOnFail,
-    })),
+    thresholds: (data.thresholds ?? []).map(thresholdJson),
     checks: (data.snapshot.checks ?? []).map((c) => ({
       name: c.name,
       request: c.request,

@@ -1,20 +1,9 @@
 // The JSON of GET /stats/thresholds and GET /stats/checks (and the same fields on /stream): snake_case views of a report's gates.
 import type { ReportData } from '../exporters/report-data.ts';
-import type { CheckSnapshot, ThresholdResult } from '../stats/types.ts';
+import type { CheckSnapshot } from '../stats/types.ts';
+import { thresholdJson, type ThresholdJson } from '../exporters/threshold-json.ts';
 
-export interface ThresholdJson {
-  /** As written, tags included: `response_time{name:/login}`. */
-  metric: string;
-  /** As written: `p(95)<300`. */
-  expression: string;
-  ok: boolean;
-  /** In `unit`; null while there is no data (the threshold then passes, as in k6). */
-  observed: number | null;
-  unit: ThresholdResult['unit'];
-  /** The metric's tag filter (`name`, `method`, `scenario`, `check`), so a view can link to its rows. */
-  tags: Record<string, string>;
-  abort_on_fail: boolean;
-}
+export { thresholdJson, type ThresholdJson };
 
 export interface ThresholdsJson {
   /** In the order the run declares them; `[]` when it has none. */
@@ -38,19 +27,6 @@ export interface CheckJson {
 export interface ChecksJson {
   /** Per (check name, request name), in first-seen order; `[]` when the run made no checks. */
   checks: CheckJson[];
-}
-
-export function thresholdJson(t: ThresholdResult): ThresholdJson {
-  return {
-    metric: t.metric,
-    expression: t.expression,
-    ok: t.ok,
-    // JSON has no Infinity or NaN (stringify would write null anyway): say it in the type, as no data.
-    observed: t.observed !== null && Number.isFinite(t.observed) ? t.observed : null,
-    unit: t.unit,
-    tags: { ...t.tags },
-    abort_on_fail: t.abortOnFail,
-  };
 }
 
 export function checkJson(c: CheckSnapshot): CheckJson {
