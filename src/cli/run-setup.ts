@@ -25,6 +25,7 @@ import { optionOutputs, type OutputSettings } from './run-outputs.ts';
 import { junitOutput, summaryJsonOutput } from './ci-outputs.ts';
 import { thresholdsOutput, withThresholds } from './thresholds.ts';
 import { metricsListenerOutput } from './metrics-listener.ts';
+import { remoteWriteOutput } from './export-remote-write.ts';
 import { metricFamilies } from '../exporters/metrics/model.ts';
 import { prometheusText } from '../exporters/metrics/prometheus-text.ts';
 
@@ -144,6 +145,8 @@ export function runOutputs(run: HeadlessRun, settings: OutputSettings, hooks: Ru
   if (options.metricsPort !== undefined) {
     outputs.push(metricsListenerOutput(options, () => prometheusText(metricFamilies(hooks.report(), { workers: hooks.workers() })), logger));
   }
+  const exportSettings = { options, logger, workers: hooks.workers };
+  if (options.prometheusRemoteWrite !== undefined) outputs.push(remoteWriteOutput(exportSettings));
   return outputs;
 }
 
