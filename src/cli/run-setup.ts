@@ -26,6 +26,7 @@ import { junitOutput, summaryJsonOutput } from './ci-outputs.ts';
 import { thresholdsOutput, withThresholds } from './thresholds.ts';
 import { metricsListenerOutput } from './metrics-listener.ts';
 import { remoteWriteOutput } from './export-remote-write.ts';
+import { otelOutput } from './export-otel.ts';
 import { graphiteOutput } from './export-graphite.ts';
 import { metricFamilies } from '../exporters/metrics/model.ts';
 import { prometheusText } from '../exporters/metrics/prometheus-text.ts';
@@ -148,6 +149,7 @@ export function runOutputs(run: HeadlessRun, settings: OutputSettings, hooks: Ru
   }
   const exportSettings = { options, logger, workers: hooks.workers };
   if (options.prometheusRemoteWrite !== undefined) outputs.push(remoteWriteOutput(exportSettings));
+  if (options.otel) outputs.push(otelOutput(exportSettings));
   if (options.graphite !== undefined) outputs.push(graphiteOutput(exportSettings));
   return outputs;
 }

@@ -96,7 +96,8 @@ export class PushChannel<T> {
         this.counts.failures++;
         if (!this.failing) {
           this.failing = true;
-          this.options.logger.error(`${this.options.name} failed: ${reason(error)}; retrying with backoff (further failures are not logged until it recovers)`);
+          const next = this.closed ? 'the run has ended: what is left is counted as not sent' : 'retrying with backoff (further failures are not logged until it recovers)';
+          this.options.logger.error(`${this.options.name} failed: ${reason(error)}; ${next}`);
         }
         // Once closing, one failed attempt is the last: the grace period is not spent waiting.
         if (this.closed) break;
