@@ -110,6 +110,8 @@ function cicadaArgs(test: LoadTest, component: Component): string[] {
       '--expect-workers-max-wait', String(EXPECT_WORKERS_MAX_WAIT_SECONDS),
       '-u', String(run.users), '-r', String(run.spawnRate));
     if (run.runTime) args.push('-t', run.runTime);
+    // The master alone exports (one series per run): the OTEL_* variables below configure its --otel.
+    if (spec.observability?.openTelemetry) args.push('--otel');
     if (spec.master?.webUI?.enabled) {
       args.push('--autostart', '--autoquit', String(AUTOQUIT_SECONDS), '--web-host', '0.0.0.0', '--web-port', String(WEB_PORT), '--web-users', `${PATHS.web}/users.toml`);
     } else {

@@ -114,6 +114,9 @@ describe('builders', () => {
     assert.doesNotMatch(everything, /CICADA_SECRET/);
     assert.ok(master.env.some((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && e.value === 'http://otel-collector:4318'));
     assert.ok(master.env.some((e) => e.name === 'OTEL_EXPORTER_OTLP_HEADERS'));
+    // The variables configure the master's --otel; workers never export (one series per run).
+    assert.ok(master.args.includes('--otel'));
+    assert.ok(!worker.args.includes('--otel'));
     const headless = template(masterJob(loadTest())).spec.containers[0]!;
     assert.ok(headless.args.includes('--headless'));
   });
