@@ -72,3 +72,5 @@ export const events = new Events((error) => error instanceof Error && error.name
 export const check: <T>(value: T, checks: Checks<T>, options?: CheckOptions) => boolean = checkOn(events);
 export type { Checks, CheckOptions } from './core/check.ts';
 export type { CheckEvent } from './core/events.ts';
+// secret('NAME'): its JSDoc (with an example) sits on the function in core/secrets.ts, which editors show here too.
+export { secret } from './core/secrets.ts';

@@ -1,9 +1,35 @@
-// Master/worker credentials from flags and environment: the shared secret and the TLS files.
+// Master/worker credentials from flags and environment: the shared secret and the TLS files; the secrets taken from the environment at start.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { UsageError } from '../core/errors.ts';
+import { registerSecret } from '../core/secrets.ts';
 import type { CicadaOptions } from './options.ts';
+
+/** Cicada's own secrets given by environment variable, taken out of `process.env` before any cicadafile runs. */
+export interface LaunchSecrets {
+  /** CICADA_SECRET: the master/worker shared secret. */
+  clusterSecret?: string;
+  /** CICADA_WEB_OIDC_CLIENT_SECRET. */
+  oidcClientSecret?: string;
+}
+
+/**
+ * Reads CICADA_SECRET and CICADA_WEB_OIDC_CLIENT_SECRET and deletes them from `env`, so a cicadafile (any
+ * code it imports) and child processes cannot read them; the values travel on as arguments. Both are
+ * masked in output from then on.
+ */
+export function takeLaunchSecrets(env: NodeJS.ProcessEnv): LaunchSecrets {
+  const taken: LaunchSecrets = {};
+  const cluster = env.CICADA_SECRET;
+  const oidc = env.CICADA_WEB_OIDC_CLIENT_SECRET;
+  delete env.CICADA_SECRET;
+  delete env.CICADA_WEB_OIDC_CLIENT_SECRET;
+  if (cluster !== undefined && cluster !== '') taken.clusterSecret = cluster;
+  if (oidc !== undefined && oidc !== '') taken.oidcClientSecret = oidc;
+  for (const value of [cluster, oidc]) if (value !== undefined) registerSecret(value.trim());
+  return taken;
+}
 
 export interface ClusterAuth {
   secret: Buffer | undefined;
@@ -23,11 +49,12 @@ async function readOrExplain(file: string, flag: string): Promise<Buffer> {
   }
 }
 
-/** Reads the secret (never logged) and TLS material; checks they are complete and long enough. */
-export async function loadClusterAuth(options: CicadaOptions, env: Record<string, string | undefined>): Promise<ClusterAuth> {
+/** Reads the secret (--secret-file, else CICADA_SECRET as taken at start; never logged, masked) and TLS material; checks they are complete and long enough. */
+export async function loadClusterAuth(options: CicadaOptions, launch: LaunchSecrets): Promise<ClusterAuth> {
   let secretText: string | undefined;
   if (options.secretFile !== undefined) secretText = (await readOrExplain(options.secretFile, '--secret-file')).toString('utf8').trim();
-  else if (env.CICADA_SECRET !== undefined && env.CICADA_SECRET !== '') secretText = env.CICADA_SECRET.trim();
+  else if (launch.clusterSecret !== undefined) secretText = launch.clusterSecret.trim();
+  if (secretText !== undefined) registerSecret(secretText);
   if (secretText !== undefined && secretText.length < 16) {
     throw new UsageError('the master/worker secret is too short (fewer than 16 characters)', 'make one with `cicada secret` and give the same one to the master and every worker');
   }

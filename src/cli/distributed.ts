@@ -12,7 +12,7 @@ import { masterMessage, parse, PROTOCOL_VERSION, workerMessage, type MasterMessa
 import { WorkerRunner } from '../runners/worker-runner.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
 import { connectWithRetry, TransportAuthError, TransportServer, type PeerConnection } from '../transport/index.ts';
-import { checkMasterBind, loadClusterAuth, newSecret } from './cluster-auth.ts';
+import { checkMasterBind, loadClusterAuth, newSecret, type LaunchSecrets } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
 import { driveHeadless } from './run-headless.ts';
@@ -28,9 +28,9 @@ function helloMeta(loaded: LoadedCicadafiles): Record<string, unknown> {
 }
 
 /** Runs the master (headless, or driven by the web UI) until it is done; returns the exit code. */
-export async function runMaster(run: HeadlessRun, env: Record<string, string | undefined>, drive: Drive = driveHeadless): Promise<number> {
+export async function runMaster(run: HeadlessRun, launch: LaunchSecrets, drive: Drive = driveHeadless): Promise<number> {
   const { options, loaded, selection, logger } = run;
-  const auth = await loadClusterAuth(options, env);
+  const auth = await loadClusterAuth(options, launch);
   checkMasterBind(options, auth, (m) => logger.warning(m));
   const environment = createEnvironment(options, logger);
   const stats = new ClusterStats();
@@ -129,8 +129,8 @@ export async function runMaster(run: HeadlessRun, env: Record<string, string | u
 }
 
 /** Runs a worker until the master says quit (or the worker is stopped); returns the exit code. */
-export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafiles, selection: Selection, logger: Logger, env: Record<string, string | undefined>): Promise<number> {
-  const auth = await loadClusterAuth(options, env);
+export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafiles, selection: Selection, logger: Logger, launch: LaunchSecrets): Promise<number> {
+  const auth = await loadClusterAuth(options, launch);
   const environment = createEnvironment(options, logger);
   const stats = createRequestStats(options, logger);
   const detach = stats.attach(events);
@@ -223,8 +223,26 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   return ExitCode.ok;
 }
 
+/**
+ * What a worker process gets in its environment: the user's (a cicadafile may read it, and secret('NAME')
+ * does; OTEL_* too, for an OpenTelemetry SDK of its own), without Cicada's own CICADA_* settings, which its
+ * command line carries from the master's resolved options (an inherited CICADA_SECRET_FILE would even beat
+ * the fresh secret). The cluster secret and the host (it may hold a password) go here rather than in argv,
+ * which `ps` shows to every user of the machine.
+ */
+function workerEnv(clusterSecret: string | undefined, host: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('CICADA_') && key !== 'CICADA_CONFIG') continue;
+    env[key] = value;
+  }
+  if (clusterSecret !== undefined) env.CICADA_SECRET = clusterSecret;
+  if (host !== undefined) env.CICADA_HOST = host;
+  return env;
+}
+
 /** `--processes N`: a master in this process plus N worker processes over loopback with a fresh secret. */
-export async function runProcesses(run: HeadlessRun, env: Record<string, string | undefined>, drive: Drive = driveHeadless): Promise<number> {
+export async function runProcesses(run: HeadlessRun, launch: LaunchSecrets, drive: Drive = driveHeadless): Promise<number> {
   const { options, logger } = run;
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
   const secret = newSecret();
@@ -232,7 +250,7 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
   const masterOptions: CicadaOptions = { ...options, master: true, masterBindHost: '127.0.0.1', expectWorkers: count, secretFile: undefined };
   const workerArgs = workerArgv(options);
   const children: ChildProcess[] = [];
-  const childEnv = { ...process.env, CICADA_SECRET: secret };
+  const childEnv = workerEnv(secret, options.host);
   let finishing = false;
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [BIN, ...workerArgs], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -246,7 +264,7 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
   }
   logger.info(`started ${count} worker processes`);
   try {
-    return await runMaster({ ...run, options: masterOptions }, { ...env, CICADA_SECRET: secret }, drive);
+    return await runMaster({ ...run, options: masterOptions }, { ...launch, clusterSecret: secret }, drive);
   } finally {
     finishing = true;
     await Promise.all(children.map((c) => new Promise<void>((resolve) => {
@@ -258,14 +276,16 @@ export async function runProcesses(run: HeadlessRun, env: Record<string, string 
 }
 
 /** `--worker --processes N`: N worker processes on this machine for a remote master; the exit code is the worst child's. */
-export async function runWorkerProcesses(options: CicadaOptions, logger: Logger): Promise<number> {
+export async function runWorkerProcesses(options: CicadaOptions, logger: Logger, launch: LaunchSecrets): Promise<number> {
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
   const args = [...workerArgv(options), '--master-host', options.masterHost, '--master-port', String(options.masterPort)];
   if (options.secretFile !== undefined) args.push('--secret-file', options.secretFile);
   if (options.clusterTlsCert !== undefined) args.push('--cluster-tls-cert', options.clusterTlsCert);
   if (options.clusterTlsKey !== undefined) args.push('--cluster-tls-key', options.clusterTlsKey);
   if (options.clusterTlsCa !== undefined) args.push('--cluster-tls-ca', options.clusterTlsCa);
-  const children = Array.from({ length: count }, () => spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'] }));
+  // CICADA_SECRET was taken out of this process's environment at start: the children get it back explicitly.
+  const env = workerEnv(launch.clusterSecret, options.host);
+  const children = Array.from({ length: count }, () => spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] }));
   logger.info(`started ${count} worker processes for the master at ${options.masterHost}:${options.masterPort}`);
   const forward = (signal: NodeJS.Signals): void => {
     for (const c of children) c.kill(signal);
@@ -278,14 +298,14 @@ export async function runWorkerProcesses(options: CicadaOptions, logger: Logger)
   return Math.max(...codes);
 }
 
-/** The worker command line for --processes: the cicadafile options, minus master/reporting flags. */
+/** The worker command line for --processes: the cicadafile options, minus master/reporting flags (and minus -H: see workerEnv). */
 function workerArgv(options: CicadaOptions): string[] {
   const out = ['--worker', '--master-host', '127.0.0.1', '--master-port', String(options.masterBindPort), '--loglevel', options.loglevel,
     '--heartbeat-interval', String(options.heartbeatInterval), '--master-timeout', String(options.masterTimeout), '--request-timeout', String(options.requestTimeout)];
   for (const f of options.cicadafiles) out.push('-f', f);
   for (const t of options.tags) out.push('-T', t);
   for (const t of options.excludeTags) out.push('-E', t);
-  if (options.host !== undefined) out.push('-H', options.host);
+  if (options.secretsDir !== undefined) out.push('--secrets-dir', options.secretsDir);
   if (options.equalWeights) out.push('--equal-weights');
   // Class names first: a variadic flag such as -T would swallow them if they came after it.
   return [...options.userClasses, ...out];

@@ -1,22 +1,25 @@
 // The composition root: parses options, loads cicadafiles, wires a run, and maps errors to exit codes.
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CicadaError, ExitCode } from '../core/errors.ts';
+import { CicadafileError, CicadaError, ExitCode, UsageError } from '../core/errors.ts';
 import { setListenerErrorHandler } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { configureSecrets, registerUrlPassword } from '../core/secrets.ts';
 import { startDemoTarget } from '../demo/target-server.ts';
 import { HttpUser } from '../protocols/http/http-user.ts';
 import { loadCicadafiles } from './load-cicadafile.ts';
-import { createLogger, toLogLevel } from './logger.ts';
+import { createLogger, redactWrites, toLogLevel } from './logger.ts';
 import { parseOptions, unavailableFlags, webUiFlags, type CicadaOptions, type OptionSources } from './options.ts';
 import { checkHosts, selectClasses } from './prepare.ts';
 import { buildScenarios, configScenarios, warnAboutFileLimit } from './scenarios.ts';
 import { buildThresholds } from './thresholds.ts';
 import { driveHeadless, runLocal } from './run-headless.ts';
+import type { Drive } from './run-setup.ts';
 import { driveWeb } from './run-web.ts';
 import { hashPasswordCommand } from './hash-password.ts';
 import { runMaster, runProcesses, runWorker, runWorkerProcesses } from './distributed.ts';
-import { newSecret } from './cluster-auth.ts';
+import { newSecret, takeLaunchSecrets, type LaunchSecrets } from './cluster-auth.ts';
 import { formatTaskRatios, taskRatios } from './task-ratios.ts';
 import { cicadaVersion } from './version.ts';
 
@@ -27,7 +30,31 @@ function printError(error: CicadaError): void {
   if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
 }
 
-async function run(options: CicadaOptions, sources: OptionSources, logger: Logger): Promise<number> {
+/** The file `name` in the --secrets-dir folder, for secret('NAME'); undefined when there is none. */
+function readSecretsFile(dir: string, name: string): string | undefined {
+  const file = path.join(dir, name);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new CicadafileError(`secret('${name}'): cannot read ${file} (${code ?? String(error)})`, 'check the file\'s permissions in the --secrets-dir folder');
+  }
+}
+
+/** Where secret('NAME') reads (the environment, then --secrets-dir), and the -H password masked; before any cicadafile runs. */
+function setUpSecrets(options: CicadaOptions, logger: Logger): void {
+  const dir = options.secretsDir;
+  if (dir !== undefined && statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new UsageError(`--secrets-dir ${dir}: no such folder`, 'give the folder the secrets are mounted in (one file per secret, named after it)');
+  }
+  configureSecrets({ env: process.env, dir, readFile: readSecretsFile, warn: (m) => logger.warning(m) });
+  if (options.host !== undefined && registerUrlPassword(options.host) === 'short') {
+    logger.warning('the password in -H/--host is shorter than 4 characters: it is masked in URLs, but not where it shows on its own');
+  }
+}
+
+async function run(options: CicadaOptions, sources: OptionSources, logger: Logger, launch: LaunchSecrets): Promise<number> {
   const loaded = await loadCicadafiles(options.cicadafiles, process.cwd());
   const selection = selectClasses(loaded, options, logger);
   if (options.list) {
@@ -39,7 +66,7 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
     return ExitCode.ok;
   }
   if (options.worker) {
-    return options.processes !== undefined ? runWorkerProcesses(options, logger) : runWorker(options, loaded, selection, logger, process.env);
+    return options.processes !== undefined ? runWorkerProcesses(options, logger, launch) : runWorker(options, loaded, selection, logger, launch);
   }
   if (options.headless) {
     const ignored = unavailableFlags(options, sources, webUiFlags);
@@ -56,7 +83,7 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
   if (!options.master && options.processes === undefined && (options.headless || options.autostart)) {
     checkHosts(selection.classes, options.host, (cls) => cls.prototype instanceof HttpUser);
   }
-  const drive = options.headless ? driveHeadless : driveWeb;
+  const drive: Drive = options.headless ? driveHeadless : (r, s) => driveWeb(r, s, launch);
   const scenarios = buildScenarios({ options, sources, loaded, selection, toml: await configScenarios(options, process.cwd()) }, logger);
   const shortcut = options.arrivalRate !== undefined || options.iterations !== undefined;
   if (scenarios !== undefined && !options.master && options.processes === undefined) warnAboutFileLimit(scenarios, logger);
@@ -65,12 +92,12 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
     options, loaded, selection, logger, out: options.json ? process.stderr : process.stdout, scenarios,
     scenarioRunTime: shortcut ? undefined : options.runTime, thresholds,
   };
-  if (options.processes !== undefined) return runProcesses(headless, process.env, drive);
-  if (options.master) return runMaster(headless, process.env, drive);
+  if (options.processes !== undefined) return runProcesses(headless, launch, drive);
+  if (options.master) return runMaster(headless, launch, drive);
   return runLocal(headless, drive);
 }
 
-async function demo(options: CicadaOptions, sources: OptionSources, logger: Logger): Promise<number> {
+async function demo(options: CicadaOptions, sources: OptionSources, logger: Logger, launch: LaunchSecrets): Promise<number> {
   const target = await startDemoTarget();
   logger.info(`demo target listening on ${target.url} (127.0.0.1 only)`);
   const set = (key: keyof CicadaOptions): boolean => sources[key] !== 'default';
@@ -85,7 +112,7 @@ async function demo(options: CicadaOptions, sources: OptionSources, logger: Logg
     headless: true,
   };
   try {
-    const code = await run(demoOptions, sources, logger);
+    const code = await run(demoOptions, sources, logger, launch);
     // With --json, stdout carries only the JSON document.
     (options.json ? process.stderr : process.stdout).write(`\nDemo finished. Open the report: ${path.resolve(demoOptions.html!)}\n`);
     // The demo target has a small error rate on purpose: failures there are expected.
@@ -97,6 +124,11 @@ async function demo(options: CicadaOptions, sources: OptionSources, logger: Logg
 
 /** Runs the `cicada` command with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // First of all, before any cicadafile (or what it imports) can read them: Cicada's secrets leave the
+  // environment, and everything this process prints is masked from here on (a cicadafile's console.log too).
+  const launch = takeLaunchSecrets(process.env);
+  redactWrites(process.stdout);
+  redactWrites(process.stderr);
   let logger: Logger = createLogger({ level: 'info' });
   if (argv[0] === 'secret' && argv.length === 1) {
     process.stdout.write(`${newSecret()}\n`);
@@ -126,7 +158,8 @@ export async function main(argv: string[]): Promise<number> {
         logger = createLogger({ level: toLogLevel(options.loglevel), file: options.logfile });
         const log = logger;
         setListenerErrorHandler((error, event) => log.error(`a listener of '${event}' threw: ${error instanceof Error ? error.message : String(error)}`));
-        return parsed.command === 'demo' ? await demo(options, sources, logger) : await run(options, sources, logger);
+        setUpSecrets(options, logger);
+        return parsed.command === 'demo' ? await demo(options, sources, logger, launch) : await run(options, sources, logger, launch);
       }
     }
   } catch (error) {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.ts';
+import { registerSecret } from '../core/secrets.ts';
 import type { Logger } from '../core/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../exporters/metrics/prometheus-text.ts';
 import type { Output } from '../exporters/output.ts';
@@ -21,6 +22,8 @@ export async function readTokenFile(file: string, flag: string): Promise<string>
   }
   const token = text.trim();
   if (token === '' || /\s/.test(token)) throw new UsageError(`${flag} ${file}: ${token === '' ? 'the file is empty' : 'the token has white space in it'}`, 'put one token on one line, e.g. `openssl rand -hex 32 > token`');
+  // A token is a secret like any other: masked wherever it might be shown.
+  registerSecret(token);
   return token;
 }
 

@@ -4,6 +4,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { redact, redactDeep } from '../core/secrets.ts';
 import { ConsoleReporter } from '../exporters/console.ts';
 import { CsvWriter } from '../exporters/csv.ts';
 import { htmlReport } from '../exporters/html.ts';
@@ -35,11 +36,11 @@ export async function checkWritable(file: string, flag: string): Promise<void> {
   }
 }
 
-/** Writes a report file (its folder made if needed); a failure is a usage error naming the path. */
+/** Writes a report file (its folder made if needed), secrets masked; a failure is a usage error naming the path. */
 export async function writeReportFile(file: string, content: string): Promise<void> {
   try {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await writeFile(file, content);
+    await writeFile(file, redact(content));
   } catch (error) {
     throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'choose a writable path');
   }
@@ -54,13 +55,17 @@ export interface OutputSettings {
   live: boolean;
 }
 
-/** The console: the live view every 2 s (when asked for), and the summary at the end. */
+/**
+ * The console: the live view every 2 s (when asked for), and the summary at the end. The data is masked
+ * before the tables are made, not only the text after (as stdout is): tables cut long names, and a cut
+ * secret would no longer match.
+ */
 export function consoleOutput(settings: OutputSettings): Output {
   const reporter = new ConsoleReporter({ stream: settings.out });
   return {
     name: 'console',
-    ...(settings.live ? { intervalMs: LIVE_INTERVAL_MS, tick: ({ data, progress }) => reporter.printLive(data, progress) } : {}),
-    stop: (data) => reporter.printSummary(data),
+    ...(settings.live ? { intervalMs: LIVE_INTERVAL_MS, tick: ({ data, progress }) => reporter.printLive(redactDeep(data), progress) } : {}),
+    stop: (data) => reporter.printSummary(redactDeep(data)),
   } satisfies Output;
 }
 

@@ -15,7 +15,8 @@ import type { Role } from '../web/roles.ts';
 import { createWebServer, type WebServer } from '../web/server.ts';
 import { loadUsersFile, type WebUser } from '../web/users-file.ts';
 import type { WebRun, WorkerView } from '../web/web-run.ts';
-import { isLoopback } from './cluster-auth.ts';
+import { isLoopback, type LaunchSecrets } from './cluster-auth.ts';
+import { registerSecret } from '../core/secrets.ts';
 import type { CicadaOptions } from './options.ts';
 import { connectedWorkers, endRun, guardStrayErrors, progressOf, reportContext, reportMaker, runOutputs, type HeadlessRun, type HeadlessSetup } from './run-setup.ts';
 import { readTokenFile } from './metrics-listener.ts';
@@ -53,14 +54,18 @@ function redirectUrl(options: CicadaOptions): string {
   return `http${options.tlsCert ? 's' : ''}://${host}:${options.webPort}/auth/oidc/callback`;
 }
 
-/** Reads the users file, discovers the OIDC provider and loads the TLS files; refuses an unauthenticated public bind. */
-export async function loadWebAuth(options: CicadaOptions, env: Record<string, string | undefined>, logger: Logger): Promise<WebAuth> {
+/**
+ * Reads the users file, discovers the OIDC provider and loads the TLS files; refuses an unauthenticated public bind.
+ * The OIDC client secret comes from its file, else from CICADA_WEB_OIDC_CLIENT_SECRET as main took it out of the environment.
+ */
+export async function loadWebAuth(options: CicadaOptions, launch: LaunchSecrets, logger: Logger): Promise<WebAuth> {
   const auth: WebAuth = {};
   if (options.webUsers !== undefined) auth.users = await loadUsersFile(options.webUsers);
   if (options.webOidcIssuer !== undefined) {
     const secret = options.webOidcClientSecretFile !== undefined
       ? (await readSecretFile(options.webOidcClientSecretFile, '--web-oidc-client-secret-file')).toString('utf8').trim()
-      : env.CICADA_WEB_OIDC_CLIENT_SECRET;
+      : launch.oidcClientSecret;
+    if (secret) registerSecret(secret);
     if (!secret) {
       throw new UsageError('--web-oidc-issuer needs the client secret', 'set CICADA_WEB_OIDC_CLIENT_SECRET or give --web-oidc-client-secret-file (never on the command line)');
     }
@@ -149,10 +154,10 @@ function scenarioStarter(scenarios: readonly ScenarioCommon[], runner: RunnerCon
 }
 
 /** Serves the web UI until the process is told to quit (Ctrl+C, SIGTERM, or --autoquit); returns the exit code. */
-export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup): Promise<number> {
+export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup, launch: LaunchSecrets): Promise<number> {
   const { options, logger, out } = run;
   const { runner, environment } = setup;
-  const auth = await loadWebAuth(options, process.env, logger);
+  const auth = await loadWebAuth(options, launch, logger);
   const context = reportContext(run);
   const report = reportMaker(run, setup, context);
   const history = historyKeeper(run);

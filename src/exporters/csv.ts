@@ -1,6 +1,7 @@
 // Locust-compatible CSV (`--csv`): exact columns (reference §1.6), RFC 4180 quoting, formula guard, and the file writer.
 import * as nodeFs from 'node:fs/promises';
 import * as path from 'node:path';
+import { redact } from '../core/secrets.ts';
 import { PERCENTILES_TO_REPORT, type EntryView } from '../stats/types.ts';
 import { ReportWriteError } from './errors.ts';
 import { formatMs, PERCENTILE_LABELS, round2 } from './format.ts';
@@ -200,7 +201,8 @@ export class CsvWriter {
   /** Appends this second's rows to `_stats_history.csv`; `nowEpochS` is the row's Timestamp. */
   appendHistory(data: ReportData, nowEpochS: number): Promise<void> {
     if (!this.opened) return Promise.reject(new Error('CsvWriter.appendHistory() called before open()'));
-    const rows = historyRows(data, this.fullHistory, nowEpochS);
+    // Masked as written (the file is where the text leaves); the row builders stay pure.
+    const rows = redact(historyRows(data, this.fullHistory, nowEpochS));
     const next = this.tail.then(async () => {
       try {
         await this.fs.appendFile(this.paths.history, rows);
@@ -233,7 +235,7 @@ export class CsvWriter {
     // A reader (web UI download, a tail -f) never sees a half-written file.
     const tmp = `${file}.${process.pid}.tmp`;
     try {
-      await this.fs.writeFile(tmp, content);
+      await this.fs.writeFile(tmp, redact(content));
       await this.fs.rename(tmp, file);
     } catch (err) {
       throw new ReportWriteError(file, 'a CSV file', err);

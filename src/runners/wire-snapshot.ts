@@ -1,6 +1,7 @@
 // Reports on the master/worker link with histograms and per-second counts as packed binary: their
 // thousands of numbers (and second keys) cost one copy to decode instead of one msgpack value each,
 // which was the master's main cost with hundreds of workers.
+import { redactDeep } from '../core/secrets.ts';
 import { CURRENT_LAG_SECONDS, CURRENT_WINDOW_SECONDS } from '../stats/rate.ts';
 import type { EntrySnapshot, HistogramData, StatsSnapshot } from '../stats/types.ts';
 
@@ -76,9 +77,14 @@ function packEntry(e: EntrySnapshot): EntrySnapshot {
   };
 }
 
-/** The snapshot with every histogram and per-second map packed, ready for msgpack (Uint8Array travels as binary). */
+/**
+ * The snapshot with every histogram and per-second map packed, ready for msgpack (Uint8Array travels as binary),
+ * and its strings (request names, errors, exceptions, checks) masked: the worker's secrets stay on the worker,
+ * even when the master never read them (a secret() called in onStart only). Once a second, not per request;
+ * the packed bytes are skipped by the walk.
+ */
 export function packSnapshot(snapshot: StatsSnapshot): StatsSnapshot {
-  return { ...snapshot, entries: snapshot.entries.map(packEntry), total: packEntry(snapshot.total) };
+  return redactDeep({ ...snapshot, entries: snapshot.entries.map(packEntry), total: packEntry(snapshot.total) });
 }
 
 /**

@@ -13,6 +13,7 @@ import { registerApi } from './api-routes.ts';
 import { registerAuth } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
 import { registerMetrics } from './metrics-route.ts';
+import { redactResponses } from './redact-hook.ts';
 import { bearerOf, tokenMatches } from './bearer.ts';
 
 export type { WebContext, WebServerOptions } from './context.ts';
@@ -217,6 +218,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     return reply.code(404).send({ success: false, message: `no such page: ${path.slice(0, 200)}` });
   });
 
+  redactResponses(app);
   registerUi(app, ui);
   registerAuth(app, ctx);
   registerApi(app, ctx);

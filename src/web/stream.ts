@@ -1,5 +1,6 @@
 // GET /stream: Server-Sent Events with the live statistics, thresholds and checks, one `stats` event per interval, history as increments.
 import type { FastifyInstance } from 'fastify';
+import { redact } from '../core/secrets.ts';
 import { HttpError } from './http-error.ts';
 import type { ReportData } from '../exporters/report-data.ts';
 import type { HistoryPoint } from '../stats/types.ts';
@@ -29,7 +30,9 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
       const data = run.report();
       // /stats/requests' object plus the thresholds and checks, so that the UI's gates are as live as its table.
       const event = { ...statsRequestsJson(data, ctx.live.inputsFor(data, run)), ...streamGatesJson(data) };
-      shared = { at: now, data, statsText: JSON.stringify(event) };
+      // Masked once per interval for every stream (a hijacked response passes no onSend hook); the per-stream
+      // history increments appended below are numbers only.
+      shared = { at: now, data, statsText: redact(JSON.stringify(event)) };
     }
     return shared;
   };

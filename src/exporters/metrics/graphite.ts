@@ -1,4 +1,5 @@
 // Graphite's plaintext protocol (`path value timestamp\n`): the run's metrics as dotted paths, sanitised, counters kept monotonic.
+import { redact } from '../../core/secrets.ts';
 import { createHash } from 'node:crypto';
 import { splitScenarioName } from '../../stats/thresholds/evaluate.ts';
 import { PERCENTILES_TO_REPORT, type EntrySnapshot, type EntryView } from '../../stats/types.ts';
@@ -152,7 +153,8 @@ function graphiteSamples(data: ReportData, context: MetricsContext): GraphiteSam
   const scope = { scenarios, scenarioTagged: scenarios.length > 1 };
   const views = data.entries.flatMap((view) => {
     const { name, scenario } = splitScenarioName(view.name, scope);
-    return percentileSamples(requestSeries({ method: view.method, name, scenario: scenario ?? '' }), view);
+    // Masked before sanitising: a sanitised secret could no longer be found (the model masks its own labels).
+    return percentileSamples(requestSeries({ method: redact(view.method), name: redact(name), scenario: scenario ?? '' }), view);
   });
   return [...familySamples(data, context), ...views, ...(data.snapshot.total.numRequests > 0 ? totalSamples(data.snapshot.total, data.total) : [])];
 }

@@ -1,4 +1,5 @@
 // The metrics every exporter sends (DESIGN.md §4 names): one pure view of a report, shared by Prometheus, OTLP and Graphite.
+import { redact } from '../../core/secrets.ts';
 import { bucketValue } from '../../stats/histogram.ts';
 import { splitScenarioName } from '../../stats/thresholds/evaluate.ts';
 import type { EntrySnapshot } from '../../stats/types.ts';
@@ -86,7 +87,11 @@ export function metricFamilies(data: ReportData, context: MetricsContext): Metri
   const scenarioNames = (data.meta.scenarios ?? []).map((s) => s.name);
   const tagged = scenarioNames.length > 1;
   const entries = data.snapshot.entries.filter((e) => e.numRequests > 0 || e.numFailures > 0);
-  const labelsOf = entries.map((e) => requestLabels(e, runId, scenarioNames, tagged));
+  // Label values are where a request or check name (a path with a token in it) leaves the process, for every exporter: masked here.
+  const labelsOf = entries.map((e) => {
+    const labels = requestLabels(e, runId, scenarioNames, tagged);
+    return { ...labels, name: redact(labels.name ?? '') };
+  });
   const scenarios = data.snapshot.scenarios ?? [];
   const checks = new Map<string, { pass: number; fail: number }>();
   for (const c of data.snapshot.checks ?? []) {
@@ -111,11 +116,14 @@ export function metricFamilies(data: ReportData, context: MetricsContext): Metri
     { name: 'cicada_dropped_iterations_total', help: 'Iterations the open model could not start (no user free, the pool full).', type: 'counter', unit: '', samples: scenarios.map((s) => ({ labels: { scenario: s.name, run_id: runId }, value: s.dropped })) },
     {
       name: 'cicada_checks_total', help: 'check() results, by check name and result (pass or fail).', type: 'counter', unit: '',
-      samples: [...checks].flatMap(([check, n]) => [{ labels: { check, result: 'pass', run_id: runId }, value: n.pass }, { labels: { check, result: 'fail', run_id: runId }, value: n.fail }]),
+      samples: [...checks].flatMap(([name, n]) => {
+        const check = redact(name);
+        return [{ labels: { check, result: 'pass', run_id: runId }, value: n.pass }, { labels: { check, result: 'fail', run_id: runId }, value: n.fail }];
+      }),
     },
     {
       name: 'cicada_threshold_passed', help: '1 while a threshold holds, 0 once it failed.', type: 'gauge', unit: '',
-      samples: (data.thresholds ?? []).map((t) => ({ labels: { threshold: `${t.metric} ${t.expression}`, run_id: runId }, value: t.ok ? 1 : 0 })),
+      samples: (data.thresholds ?? []).map((t) => ({ labels: { threshold: redact(`${t.metric} ${t.expression}`), run_id: runId }, value: t.ok ? 1 : 0 })),
     },
   ];
 }

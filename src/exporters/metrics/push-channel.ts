@@ -121,6 +121,10 @@ export class PushChannel<T> {
         throw new Error(`no answer within ${timeout} ms`);
       }
       await sent;
+    } catch (error) {
+      // Cut by the end of the run: say that, not the abort's own "This operation was aborted".
+      if (this.abort.signal.aborted) throw new Error('no answer before the end of the run');
+      throw error;
     } finally {
       this.abort.signal.removeEventListener('abort', cut);
     }
