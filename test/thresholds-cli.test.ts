@@ -166,9 +166,14 @@ describe('thresholds on a master judge the merged data of its workers', () => {
     const master = startCli(['-f', fixture('thresholds.ts'), '--master', '--master-bind-port', String(port), '--expect-workers', '2', '--headless',
       '-u', '2', '-i', '40', '-t', '30s', '--only-summary', '--summary-json', summary, '--heartbeat-interval', '0.2'], { env: { ...env, THRESHOLDS: thresholds } });
     await master.waitFor('master listening');
-    const workers = ['0', '150'].map((delay) => startCli(['-f', fixture('thresholds.ts'), '--worker', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2'], { env: { ...env, DELAY_MS: delay } }));
+    // A worker given master-only flags (as the operator's extraArgs reach both) says they do nothing there.
+    const workers = ['0', '150'].map((delay) => startCli(['-f', fixture('thresholds.ts'), '--worker', '--master-port', String(port), '-H', target.url, '--heartbeat-interval', '0.2',
+      '--threshold', 'requests count>0', '--otel'], { env: { ...env, DELAY_MS: delay } }));
     const result = await master.done;
-    for (const w of await Promise.all(workers.map((x) => x.done))) assert.equal(w.code, 0, w.stderr);
+    for (const w of await Promise.all(workers.map((x) => x.done))) {
+      assert.equal(w.code, 0, w.stderr);
+      assert.match(w.stderr, /--threshold, --otel have no effect on a worker: the master writes the reports, judges thresholds and exports the metrics/);
+    }
     assert.equal(result.code, 99, result.stderr);
     const doc = JSON.parse(await readFile(summary, 'utf8')) as Summary;
     const [count, p40, p99] = doc.thresholds;

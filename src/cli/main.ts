@@ -66,6 +66,9 @@ async function run(options: CicadaOptions, sources: OptionSources, logger: Logge
     return ExitCode.ok;
   }
   if (options.worker) {
+    // The master writes the reports, judges the thresholds and exports (one series per run): a worker's copies would double them.
+    const masterOnly = unavailableFlags(options, sources, ['csv', 'html', 'jsonFile', 'junit', 'summaryJson', 'threshold', 'metricsPort', 'prometheusRemoteWrite', 'otel', 'graphite']);
+    if (masterOnly.length > 0) logger.warning(`${masterOnly.join(', ')} ${masterOnly.length > 1 ? 'have' : 'has'} no effect on a worker: the master writes the reports, judges thresholds and exports the metrics`);
     return options.processes !== undefined ? runWorkerProcesses(options, logger, launch) : runWorker(options, loaded, selection, logger, launch);
   }
   if (options.headless) {
