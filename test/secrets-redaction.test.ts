@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
+import { uncompress } from 'snappyjs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -158,6 +160,38 @@ describe('secrets are masked in everything that leaves Cicada', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.ok(result.stderr.includes(`secret('API_TOKEN') not found: the environment variable API_TOKEN is not set and the --secrets-dir folder ${empty} has no file API_TOKEN`), result.stderr);
     assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+  });
+
+  it('every push export: Graphite lines, the remote-write protobuf and OTLP JSON carry no secret', async () => {
+    const received = { graphite: '', remoteWrite: '', otlp: '' };
+    const graphite = net.createServer((socket) => socket.on('data', (d: Buffer) => (received.graphite += d.toString())));
+    const collector = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        // Remote write is snappy-compressed protobuf: its strings are plain bytes once uncompressed.
+        if (req.url === '/api/v1/write') received.remoteWrite += Buffer.from(uncompress(body)).toString('latin1');
+        else received.otlp += body.toString();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await Promise.all([new Promise<void>((r) => graphite.listen(0, '127.0.0.1', r)), new Promise<void>((r) => collector.listen(0, '127.0.0.1', r))]);
+    try {
+      const port = (server: net.Server): number => (server.address() as AddressInfo).port;
+      const result = await runCli(['-f', fixture('secrets.ts'), '--headless', '-H', hostWithPassword(), '-u', '3', '-r', '30', '-t', '2s', '--only-summary',
+        '--metrics-interval', '1', '--graphite', `127.0.0.1:${port(graphite)}`, '--prometheus-remote-write', `http://127.0.0.1:${port(collector)}/api/v1/write`, '--otel'],
+      { env: { API_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port(collector)}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, timeoutMs: 40_000 });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(received.graphite, /\.GET\.named\.count \d+ /, 'Graphite got the masked name (sanitised: /named/*** is named)');
+      assertClean('the Graphite lines', received.graphite, false);
+      assertClean('the remote-write series', received.remoteWrite);
+      assertClean('the OTLP export', received.otlp);
+      assert.ok(received.remoteWrite.includes('/named/***') && received.otlp.includes('/named/***'), 'the request name, masked');
+    } finally {
+      await Promise.all([new Promise((r) => graphite.close(r)), new Promise((r) => collector.close(r))]);
+    }
   });
 });
 
