@@ -45,6 +45,10 @@ export interface CicadaOptions {
   webOidcRoles: string[];
   master: boolean;
   masterBindHost: string;
+  /** `--master-allow CIDR` (repeatable): only these source addresses may open a connection to the master. */
+  masterAllow: string[];
+  /** `--web-trust-proxy CIDR` (repeatable): proxies whose X-Forwarded-For names the client (rate limits per real client). */
+  webTrustProxy: string[];
   masterBindPort: number;
   expectWorkers: number;
   expectWorkersMaxWait: number;
@@ -132,7 +136,7 @@ export function defaultOptions(): CicadaOptions {
     tags: [], excludeTags: [], csvFullHistory: false, printStats: false, onlySummary: false, resetStats: false,
     json: false, loglevel: 'INFO', showTaskRatio: false, exitCodeOnError: 1, stopTimeout: 0, drainTimeout: 5,
     equalWeights: false, insecure: false, userClasses: [], requestTimeout: 60, webOidcRoleClaim: 'groups', webOidcRoles: [],
-    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [], threshold: [], metricsHost: '127.0.0.1', metricsInterval: 5, otel: false, graphiteTls: false, graphitePrefix: 'cicada',
+    heartbeatInterval: 1, heartbeatLiveness: 3, masterTimeout: 60, scenario: [], threshold: [], masterAllow: [], webTrustProxy: [], metricsHost: '127.0.0.1', metricsInterval: 5, otel: false, graphiteTls: false, graphitePrefix: 'cicada',
   };
 }
 
@@ -214,6 +218,7 @@ const specs: SpecTable = {
   autoquit: value('--autoquit <time>', G.web, 'quit this long after the run ends; needs --autostart', span),
   tlsCert: value('--tls-cert <file>', G.web, 'certificate to serve the web UI over HTTPS', text),
   tlsKey: value('--tls-key <file>', G.web, 'private key to serve the web UI over HTTPS', text),
+  webTrustProxy: list('--web-trust-proxy <cidr...>', G.web, 'trust X-Forwarded-For from these proxies (an Ingress), so rate limits apply per real client (repeatable)'),
   webUsers: value('--web-users <file>', G.web, 'TOML file of web users with roles and password hashes (`cicada hash-password` makes one)', text),
   webOidcIssuer: value('--web-oidc-issuer <url>', G.web, 'log in with OpenID Connect at this issuer (https, or http on loopback)', text),
   webOidcClientId: value('--web-oidc-client-id <id>', G.web, 'OIDC client id of this Cicada', text),
@@ -229,6 +234,7 @@ const specs: SpecTable = {
   }),
   master: flag('--master', G.master, 'run as master: workers connect and generate the load'),
   masterBindHost: value('--master-bind-host <host>', G.master, 'interface the master binds to (default: 127.0.0.1)', text),
+  masterAllow: list('--master-allow <cidr...>', G.master, 'accept connections only from these addresses, e.g. 10.0.0.0/8 (repeatable); others are closed before a byte is read'),
   masterBindPort: value('--master-bind-port <port>', G.master, 'port the master listens on (default: 5557)', parsePort),
   expectWorkers: value('--expect-workers <count>', G.master, 'with --headless/--autostart, wait for this many workers (default: 1)', (t, f) => parsePositiveInt(t, f, { min: 1 })),
   expectWorkersMaxWait: value('--expect-workers-max-wait <time>', G.master, 'give up waiting for workers after this long (default: 0 = forever)', span),
@@ -292,7 +298,7 @@ function cliField(spec: Spec<unknown>): string {
 
 /** The distributed-run flags (master/worker) parsed here but wired in a later release. */
 export const distributedFlags: readonly (keyof CicadaOptions)[] = [
-  'master', 'masterBindHost', 'masterBindPort', 'expectWorkers', 'expectWorkersMaxWait',
+  'master', 'masterBindHost', 'masterBindPort', 'masterAllow', 'expectWorkers', 'expectWorkersMaxWait',
   'worker', 'masterHost', 'masterPort', 'processes',
 ];
 /** The web UI flags, for a caller that runs without the web UI. */
