@@ -1,8 +1,9 @@
-// Test helper: a real OpenID provider (oidc-provider, dev interactions) on 127.0.0.1, and a cookie-keeping
-// "browser" made of fetch calls that logs a user in through it until it is redirected to the client's redirect URI.
+// Test helper: a real OpenID provider (oidc-provider, dev interactions) on 127.0.0.1 with a cookie-keeping "browser" of
+// fetch calls that logs a user in through it; and a scripted provider (an injected fetch) that sends forged tokens.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { constants, generateKeyPairSync, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { CompactSign, UnsecuredJWT, type CompactJWSHeaderParameters, type SignOptions } from 'jose';
 
 /** The part of oidc-provider's API used here (the package ships no type declarations). */
 interface ProviderInstance {
@@ -220,16 +221,78 @@ export async function startStaticServer(respond: (url: string) => { status: numb
   };
 }
 
-/** Signs a compact JWS with `key` using `header.alg` (RS*, PS*, ES*, EdDSA), as a provider would. */
-export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+/** A compact JWS of `claims` signed as a provider signs ID tokens (with jose), under `header` (alg, kid, anything else). */
+export function signToken(claims: Record<string, unknown>, key: KeyObject | Uint8Array, header: CompactJWSHeaderParameters, options?: SignOptions): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader(header).sign(key, options);
+}
+
+/** An unsigned token (`alg: none`), as a forger would send one. */
+export function unsignedToken(claims: Record<string, unknown>): string {
+  return new UnsecuredJWT(claims).encode();
+}
+
+/** A compact JWS whose signature `sign` makes from the signing input: for what jose will not produce (short keys, DER signatures). */
+export function rawToken(header: Record<string, unknown>, claims: Record<string, unknown>, sign: (input: Buffer) => Buffer): string {
   const encode = (part: Record<string, unknown>): string => Buffer.from(JSON.stringify(part)).toString('base64url');
-  const input = Buffer.from(`${encode(header)}.${encode(payload)}`);
-  const alg = String(header.alg);
-  const hash = `sha${alg.slice(2)}`;
-  let signature: Buffer;
-  if (alg.startsWith('RS')) signature = sign(hash, input, key);
-  else if (alg.startsWith('PS')) signature = sign(hash, input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
-  else if (alg.startsWith('ES')) signature = sign(hash, input, { key, dsaEncoding: 'ieee-p1363' });
-  else signature = sign(null, input, key);
-  return `${input.toString()}.${signature.toString('base64url')}`;
+  const input = `${encode(header)}.${encode(claims)}`;
+  return `${input}.${sign(Buffer.from(input)).toString('base64url')}`;
+}
+
+export const SCRIPTED_ISSUER = 'https://login.example.com/realms/main';
+
+export interface Script {
+  /** The ID token the token endpoint answers with, for the nonce of the login under way. */
+  idToken: (nonce: string) => string | Promise<string>;
+  /** The keys the JWKS endpoint serves, read at each request (so a test can rotate them). */
+  jwks: () => unknown[];
+  /** The userinfo answer; default 401 invalid_token. */
+  userinfo?: Record<string, unknown>;
+  /** Changes to the discovery document (undefined removes a member). */
+  discovery?: Record<string, unknown>;
+  /** The token endpoint's raw body instead of a token response. */
+  tokenBody?: string;
+}
+
+export interface ScriptedProvider {
+  /** Plays the provider at SCRIPTED_ISSUER (discovery, JWKS, token and userinfo endpoints), with no network at all. */
+  fetch: typeof fetch;
+  requests: { url: string; init: RequestInit | undefined }[];
+  /** Set by the test to the pending login's nonce before the callback. */
+  nonce: { value: string };
+}
+
+/** An injected fetch playing a provider whose every answer the test writes: the way to send forged or broken tokens. */
+export function scriptedProvider(script: Script): ScriptedProvider {
+  const requests: ScriptedProvider['requests'] = [];
+  const nonce = { value: '' };
+  const json = (body: unknown, status = 200): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const fetchFn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    requests.push({ url, init });
+    switch (url) {
+      case `${SCRIPTED_ISSUER}/.well-known/openid-configuration`:
+        return json({
+          issuer: SCRIPTED_ISSUER,
+          authorization_endpoint: `${SCRIPTED_ISSUER}/auth`,
+          token_endpoint: `${SCRIPTED_ISSUER}/token`,
+          jwks_uri: `${SCRIPTED_ISSUER}/jwks`,
+          userinfo_endpoint: `${SCRIPTED_ISSUER}/userinfo`,
+          response_types_supported: ['code'],
+          code_challenge_methods_supported: ['S256'],
+          id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+          scopes_supported: ['openid', 'profile', 'email', 'roles'],
+          ...script.discovery,
+        });
+      case `${SCRIPTED_ISSUER}/jwks`:
+        return json({ keys: script.jwks() });
+      case `${SCRIPTED_ISSUER}/token`:
+        if (script.tokenBody !== undefined) return new Response(script.tokenBody, { headers: { 'content-type': 'application/json' } });
+        return json({ access_token: 'at-secret-value', token_type: 'Bearer', id_token: await script.idToken(nonce.value) });
+      case `${SCRIPTED_ISSUER}/userinfo`:
+        return script.userinfo === undefined ? json({ error: 'invalid_token' }, 401) : json(script.userinfo);
+      default:
+        return json({}, 404);
+    }
+  };
+  return { fetch: fetchFn, requests, nonce };
 }

@@ -1,12 +1,20 @@
-// OpenID Connect login (authorization code flow with PKCE, client_secret_basic) for the web UI.
-// The server keeps each PendingLogin server-side, keyed by a cookie, and deletes it after one use.
+// OpenID Connect login for the web UI: the authorization code flow with PKCE, done by openid-client (discovery, the
+// code exchange, ID token signature and claims, userinfo); Cicada adds its configuration rules, the role mapping and
+// messages that say what to fix. The server keeps each PendingLogin server-side, keyed by a cookie, and uses it once.
 import { createHash } from 'node:crypto';
+import {
+  ClientSecretBasic, ClientSecretPost, allowInsecureRequests, authorizationCodeGrant, buildAuthorizationUrl, clockTolerance, customFetch,
+  discovery, enableNonRepudiationChecks, fetchUserInfo, randomNonce, randomPKCECodeVerifier, randomState,
+  type ClientAuth, type Configuration,
+} from 'openid-client';
 import { UsageError } from '../core/errors.ts';
+import { isLoopback } from '../core/loopback.ts';
+import { printable } from '../core/printable.ts';
 import { ROLES, isRole, type Role } from './roles.ts';
-import { JwksCache, JwtError, SUPPORTED_ALGORITHMS, constantTimeEqual, verifyIdToken, type JwsAlgorithm } from './jwt.ts';
 import { claimValues, mapRole, usableUsername } from './oidc-claims.ts';
-import { describeFetchError, isObject, printable, request, type JsonResponse } from './oidc-http.ts';
-import { randomToken } from './sessions.ts';
+import {
+  FETCH_TIMEOUT_MS, ISSUER_HINT, discoveryError, explainLoginError, isObject, loadKeys, mismatchedAttribute, providerFetch, readFailure, wrongIssuer,
+} from './oidc-http.ts';
 
 export { claimValues, mapRole } from './oidc-claims.ts';
 export { FETCH_TIMEOUT_MS } from './oidc-http.ts';
@@ -28,7 +36,7 @@ export interface OidcConfig {
   usernameClaim?: string;
   /** Injectable for tests; default the global fetch. */
   fetch?: typeof fetch;
-  /** Epoch ms, injectable for tests. */
+  /** Epoch ms for the age of a pending login, injectable for tests (token times are checked against the system clock). */
   now?: () => number;
 }
 
@@ -52,31 +60,10 @@ export class OidcLoginError extends Error {
 /** How long a login may take between beginLogin and the callback. */
 export const PENDING_LOGIN_MAX_AGE_MS = 10 * 60_000;
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-const ISSUER_HINT = 'check the OpenID Connect issuer setting (--web-oidc-issuer): it must be the provider\'s issuer URL exactly, e.g. https://login.example.com/realms/main';
-
-/** The part of the provider's discovery document this client uses. */
-interface ProviderMetadata {
-  issuer: string;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  jwksUri: string;
-  userinfoEndpoint: string | undefined;
-  algorithms: JwsAlgorithm[];
-  tokenAuth: 'client_secret_basic' | 'client_secret_post';
-  /** The provider says it sends `iss` in authorization responses (RFC 9207): then it must be there. */
-  issParameter: boolean;
-  scopesSupported: string[] | undefined;
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((x) => typeof x === 'string');
-}
-
-function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
-}
+/** The signature algorithms accepted for ID tokens: openid-client's asymmetric ones (never `none` or HS*). */
+const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+/** Clock skew tolerated on the ID token's exp and nbf, in seconds. */
+const CLOCK_TOLERANCE_S = 60;
 
 /** Parses `value` as an http(s) URL; https is required unless the host is loopback. Returns an error text, or the URL. */
 function secureUrl(value: unknown): URL | string {
@@ -88,7 +75,7 @@ function secureUrl(value: unknown): URL | string {
     return `is not a URL (${JSON.stringify(value.slice(0, 200))})`;
   }
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:') return isLoopback(url) ? url : `uses http on a non-loopback host (${url.origin}): https is required so that codes and tokens are not sent in the clear`;
+  if (url.protocol === 'http:') return isLoopback(url.hostname) ? url : `uses http on a non-loopback host (${url.origin}): https is required so that codes and tokens are not sent in the clear`;
   return `is not an http(s) URL (${url.protocol})`;
 }
 
@@ -108,8 +95,9 @@ function validateConfig(config: OidcConfig): void {
   } catch {
     fail('the redirect URI is not an absolute URL', 'it must be the address of /auth/oidc/callback as the browser sees it, e.g. https://cicada.example.com/auth/oidc/callback');
   }
-  if (redirect !== undefined && ((redirect.protocol !== 'https:' && redirect.protocol !== 'http:') || redirect.hash !== '')) {
-    fail('the redirect URI must be an http(s) URL without a fragment');
+  // No query: the callback's own parameters are appended to it, and the code exchange sends it back without them.
+  if (redirect !== undefined && ((redirect.protocol !== 'https:' && redirect.protocol !== 'http:') || redirect.hash !== '' || redirect.search !== '')) {
+    fail('the redirect URI must be an http(s) URL without a query or fragment');
   }
   if (typeof config.roleClaim !== 'string' || config.roleClaim.length === 0) fail('the role claim is missing', 'name the claim that holds the user\'s groups or roles, e.g. groups or realm_access.roles');
   if (!isObject(config.roleMap) || Object.keys(config.roleMap).length === 0) fail('the role map is empty: nobody could log in', 'map at least one value of the role claim to viewer, operator or admin');
@@ -122,91 +110,69 @@ function validateConfig(config: OidcConfig): void {
   if (config.usernameClaim !== undefined && (typeof config.usernameClaim !== 'string' || config.usernameClaim.length === 0)) fail('the username claim is empty');
 }
 
-function parseMetadata(doc: unknown, config: OidcConfig, where: string): ProviderMetadata {
+/**
+ * What openid-client does not check in the discovery document: the exact issuer (the library compares URLs
+ * normalised, so a trailing slash passes), https endpoints (for a loopback issuer the library allows http to any
+ * host), and support for what Cicada uses (the code flow, PKCE S256, asymmetric ID token signatures, a client secret).
+ */
+function checkMetadata(doc: Record<string, unknown>, config: OidcConfig, where: string): void {
   const fail = (message: string, hint?: string): never => {
     throw new UsageError(`OpenID Connect: the discovery document at ${where} ${message}`, hint);
   };
-  if (!isObject(doc)) return fail('is not a JSON object', ISSUER_HINT);
-  if (doc.issuer !== config.issuer) {
-    fail(
-      `names the issuer ${JSON.stringify(typeof doc.issuer === 'string' ? doc.issuer.slice(0, 300) : doc.issuer)}, not ${JSON.stringify(config.issuer)}`,
-      typeof doc.issuer === 'string' ? `set the issuer to exactly ${doc.issuer} if that is the provider you mean (a trailing slash matters)` : ISSUER_HINT,
-    );
-  }
-  const endpoint = (name: string, required: boolean): string | undefined => {
-    if (doc[name] === undefined && !required) return undefined;
+  if (doc.issuer !== config.issuer) throw wrongIssuer(doc.issuer, where, config.issuer);
+  for (const [name, required] of [['authorization_endpoint', true], ['token_endpoint', true], ['jwks_uri', true], ['userinfo_endpoint', false]] as const) {
+    if (doc[name] === undefined && !required) continue;
     const url = secureUrl(doc[name]);
-    if (typeof url === 'string') return fail(`has an unusable ${name}: it ${url}`);
-    return url.href;
-  };
+    if (typeof url === 'string') fail(`has an unusable ${name}: it ${url}`);
+  }
   const list = (name: string): string[] | undefined => {
     const v = doc[name];
     if (v === undefined) return undefined;
-    if (!isStringArray(v)) return fail(`has a ${name} that is not a list of strings`);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return fail(`has a ${name} that is not a list of strings`);
     return v;
   };
-  const responseTypes = list('response_types_supported');
-  if (responseTypes !== undefined && !responseTypes.includes('code')) fail('does not support the authorization code flow (response_types_supported has no "code")');
-  const grantTypes = list('grant_types_supported');
-  if (grantTypes !== undefined && !grantTypes.includes('authorization_code')) fail('does not support the authorization_code grant');
+  if (list('response_types_supported')?.includes('code') === false) fail('does not support the authorization code flow (response_types_supported has no "code")');
+  if (list('grant_types_supported')?.includes('authorization_code') === false) fail('does not support the authorization_code grant');
   // Providers that do not announce PKCE methods (some do not) still get an S256 challenge; one that lists methods must list S256.
-  const pkce = list('code_challenge_methods_supported');
-  if (pkce !== undefined && !pkce.includes('S256')) fail('does not support PKCE with S256 (code_challenge_methods_supported)', 'enable PKCE (S256) for the provider or the client');
+  if (list('code_challenge_methods_supported')?.includes('S256') === false) fail('does not support PKCE with S256 (code_challenge_methods_supported)', 'enable PKCE (S256) for the provider or the client');
   const announced = list('id_token_signing_alg_values_supported') ?? ['RS256'];
-  const algorithms = SUPPORTED_ALGORITHMS.filter((a) => announced.includes(a));
-  if (algorithms.length === 0) {
-    fail(`announces only ID-token signature algorithms Cicada does not accept (${announced.join(', ').slice(0, 200)})`, `configure the client to sign ID tokens with one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
+  if (!announced.some((a) => ID_TOKEN_ALGORITHMS.includes(a))) {
+    fail(`announces only ID-token signature algorithms Cicada does not accept (${announced.join(', ').slice(0, 200)})`, `configure the client to sign ID tokens with one of ${ID_TOKEN_ALGORITHMS.join(', ')}`);
   }
-  const authMethods = list('token_endpoint_auth_methods_supported') ?? ['client_secret_basic'];
-  const tokenAuth = authMethods.includes('client_secret_basic') ? 'client_secret_basic' : authMethods.includes('client_secret_post') ? 'client_secret_post' : undefined;
-  if (tokenAuth === undefined) fail('supports neither client_secret_basic nor client_secret_post client authentication');
-  return {
-    issuer: config.issuer,
-    authorizationEndpoint: endpoint('authorization_endpoint', true) as string,
-    tokenEndpoint: endpoint('token_endpoint', true) as string,
-    jwksUri: endpoint('jwks_uri', true) as string,
-    userinfoEndpoint: endpoint('userinfo_endpoint', false),
-    algorithms: [...algorithms],
-    tokenAuth: tokenAuth as ProviderMetadata['tokenAuth'],
-    issParameter: doc.authorization_response_iss_parameter_supported === true,
-    scopesSupported: list('scopes_supported'),
-  };
+  const methods = list('token_endpoint_auth_methods_supported') ?? ['client_secret_basic'];
+  if (!methods.includes('client_secret_basic') && !methods.includes('client_secret_post')) fail('supports neither client_secret_basic nor client_secret_post client authentication');
 }
 
-/** Form-urlencoding of client credentials for HTTP Basic (RFC 6749 §2.3.1). */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** client_secret_basic when the provider supports it (its default), else client_secret_post; decided per request from the metadata. */
+function clientSecretAuth(secret: string): ClientAuth {
+  const basic = ClientSecretBasic(secret);
+  const post = ClientSecretPost(secret);
+  return (as, client, body, headers) => {
+    const methods = as.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
+    (methods.includes('client_secret_basic') ? basic : post)(as, client, body, headers);
+  };
 }
 
 export class OidcClient {
-  readonly #config: OidcConfig;
-  readonly #clientSecret: string;
-  readonly #metadata: ProviderMetadata;
-  readonly #keys: JwksCache;
-  readonly #fetch: typeof fetch;
+  readonly #config: Omit<OidcConfig, 'clientSecret' | 'fetch'>;
+  readonly #configuration: Configuration;
+  readonly #redirectUri: string;
   readonly #now: () => number;
   readonly #scopes: string[];
 
-  private constructor(config: OidcConfig, metadata: ProviderMetadata, keys: JwksCache) {
-    // The secret lives in a private field only, so that logging the client or its config copy does not show it.
-    const { clientSecret, ...rest } = config;
-    this.#config = { ...rest, clientSecret: '(hidden)' };
-    this.#clientSecret = clientSecret;
-    this.#metadata = metadata;
-    this.#keys = keys;
-    this.#fetch = config.fetch ?? globalThis.fetch;
+  private constructor(config: OidcConfig, configuration: Configuration) {
+    // The secret lives in the library's client authentication only, so that logging this client does not show it.
+    const { clientSecret: _secret, fetch: _fetch, ...rest } = config;
+    this.#config = rest;
+    this.#configuration = configuration;
+    // Normalised once: the authorization request and the code exchange must send the very same string.
+    this.#redirectUri = new URL(config.redirectUri).href;
     this.#now = config.now ?? Date.now;
-    this.#scopes = OidcClient.#chooseScopes(config, metadata);
-  }
-
-  static #chooseScopes(config: OidcConfig, metadata: ProviderMetadata): string[] {
     const scopes = [...(config.scopes ?? DEFAULT_SCOPES)];
-    if (config.scopes === undefined) {
-      const claimScope = config.roleClaim.split('.')[0];
-      if (claimScope !== undefined && metadata.scopesSupported?.includes(claimScope) === true) scopes.push(claimScope);
-    }
+    const claimScope = config.roleClaim.split('.')[0];
+    if (config.scopes === undefined && claimScope !== undefined && configuration.serverMetadata().scopes_supported?.includes(claimScope) === true) scopes.push(claimScope);
     if (!scopes.includes('openid')) scopes.unshift('openid');
-    return [...new Set(scopes)];
+    this.#scopes = [...new Set(scopes)];
   }
 
   /** The scopes asked for at login. */
@@ -216,113 +182,89 @@ export class OidcClient {
 
   /** The issuer this client logs in with. */
   get issuer(): string {
-    return this.#metadata.issuer;
+    return this.#configuration.serverMetadata().issuer;
   }
 
   /**
-   * Fetches <issuer>/.well-known/openid-configuration and the provider's JWKS, and checks them. Throws a UsageError
-   * with an actionable message for a bad configuration (checked before any request), an unreachable provider,
-   * a document that is not JSON or names another issuer, a provider without the code flow or PKCE S256, ...
+   * Discovers the provider (<issuer>/.well-known/openid-configuration) and loads its JWKS, and checks both. Throws a
+   * UsageError with an actionable message for a bad configuration (checked before any request), an unreachable
+   * provider, a document that is not JSON or names another issuer, a provider without the code flow or PKCE S256, ...
    */
   static async discover(config: OidcConfig): Promise<OidcClient> {
     validateConfig(config);
-    const fetchFn = config.fetch ?? globalThis.fetch;
-    const discoveryUrl = `${config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    let response: JsonResponse;
+    const issuer = new URL(config.issuer);
+    const where = `${config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const fetchFn = providerFetch(config.fetch ?? globalThis.fetch);
+    let configuration: Configuration;
     try {
-      response = await request(fetchFn, discoveryUrl, { headers: { accept: 'application/json' } });
+      configuration = await discovery(issuer, config.clientId, { [clockTolerance]: CLOCK_TOLERANCE_S }, clientSecretAuth(config.clientSecret), {
+        [customFetch]: fetchFn,
+        timeout: FETCH_TIMEOUT_MS / 1000,
+        // openid-client refuses http; the tests' provider and a local one run on http://127.0.0.1, where nothing crosses a network.
+        execute: isLoopback(issuer.hostname) ? [allowInsecureRequests] : [],
+      });
     } catch (error) {
-      throw new UsageError(
-        `OpenID Connect: cannot reach the provider's discovery document at ${discoveryUrl} (${describeFetchError(error)})`,
-        `check the issuer URL (${config.issuer}) and that this host can reach it (DNS, proxy, firewall)`,
-      );
+      throw discoveryError(error, where, config.issuer);
     }
-    if (response.status !== 200) {
-      throw new UsageError(`OpenID Connect: the discovery document at ${discoveryUrl} answered HTTP ${response.status}`, ISSUER_HINT);
-    }
-    if (response.json === undefined) {
-      throw new UsageError(`OpenID Connect: the discovery document at ${discoveryUrl} is not JSON`, ISSUER_HINT);
-    }
-    const metadata = parseMetadata(response.json, config, discoveryUrl);
-    const now = config.now ?? Date.now;
-    const keys = new JwksCache(async () => {
-      const r = await request(fetchFn, metadata.jwksUri, { headers: { accept: 'application/json, application/jwk-set+json' } });
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-      if (r.json === undefined) throw new Error('not JSON');
-      return r.json;
-    }, { now });
-    try {
-      await keys.refresh();
-    } catch (error) {
-      throw new UsageError(
-        `OpenID Connect: cannot load the provider's signing keys from ${metadata.jwksUri} (${describeFetchError(error)})`,
-        'check that this host can reach the provider\'s jwks_uri',
-      );
-    }
-    return new OidcClient(config, metadata, keys);
+    const metadata = configuration.serverMetadata();
+    checkMetadata(metadata, config, where);
+    // Without this the library checks an ID token's claims but not its signature (it relies on TLS to the token endpoint).
+    enableNonRepudiationChecks(configuration);
+    await loadKeys(configuration, fetchFn, metadata.jwks_uri as string);
+    return new OidcClient(config, configuration);
   }
 
   /** A fresh login: random state, nonce and PKCE verifier; `url` is where to send the browser. */
   beginLogin(): { url: string; pending: PendingLogin } {
-    const pending: PendingLogin = { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), createdAt: this.#now() };
-    const url = new URL(this.#metadata.authorizationEndpoint);
-    const params = url.searchParams;
-    params.set('response_type', 'code');
-    params.set('client_id', this.#config.clientId);
-    params.set('redirect_uri', this.#config.redirectUri);
-    params.set('scope', this.#scopes.join(' '));
-    params.set('state', pending.state);
-    params.set('nonce', pending.nonce);
-    params.set('code_challenge', createHash('sha256').update(pending.codeVerifier, 'ascii').digest('base64url'));
-    params.set('code_challenge_method', 'S256');
+    const pending: PendingLogin = { state: randomState(), nonce: randomNonce(), codeVerifier: randomPKCECodeVerifier(), createdAt: this.#now() };
+    const url = buildAuthorizationUrl(this.#configuration, {
+      redirect_uri: this.#redirectUri,
+      scope: this.#scopes.join(' '),
+      state: pending.state,
+      nonce: pending.nonce,
+      // RFC 7636 S256, computed here rather than with the library's async calculatePKCECodeChallenge so that this stays synchronous.
+      code_challenge: createHash('sha256').update(pending.codeVerifier, 'ascii').digest('base64url'),
+      code_challenge_method: 'S256',
+    });
     return { url: url.href, pending };
   }
 
   /**
    * Handles the callback's query (code, state, error, error_description, iss) for the login `pending` (undefined:
-   * unknown or already used -> refused). Exchanges the code, verifies the ID token, and maps the role claim (from
-   * the ID token, else from the userinfo endpoint) to a role. Throws OidcLoginError for every failure.
+   * unknown or already used -> refused). openid-client checks the response (state, iss, error), exchanges the code
+   * with the PKCE verifier and verifies the ID token (signature, issuer, audience, times, nonce); the role claim
+   * (from the ID token, else from the userinfo endpoint) is then mapped to a role. Throws OidcLoginError for every failure.
    */
   async completeLogin(query: Record<string, string | undefined>, pending: PendingLogin | undefined): Promise<{ username: string; role: Role }> {
     if (pending === undefined) throw new OidcLoginError('this login is unknown, expired or was already completed: start the login again');
-    const state = query.state;
-    if (typeof state !== 'string' || !constantTimeEqual(state, pending.state)) {
-      throw new OidcLoginError('this login response does not belong to the login started in this browser (state mismatch): start the login again');
-    }
     const age = this.#now() - pending.createdAt;
     if (!(age <= PENDING_LOGIN_MAX_AGE_MS && age >= -60_000)) throw new OidcLoginError('the login took too long (more than 10 minutes): start the login again');
-    const iss = query.iss;
-    if (iss !== undefined ? iss !== this.#metadata.issuer : this.#metadata.issParameter) {
-      throw new OidcLoginError('the login response came from another identity provider (iss mismatch): start the login again', 'callback iss parameter missing or not the configured issuer (RFC 9207)');
-    }
-    if (query.error !== undefined) {
-      const description = query.error_description !== undefined && query.error_description !== '' ? printable(query.error_description) : printable(query.error, 100);
-      throw new OidcLoginError(`the identity provider refused the login: ${description}`, `authorization error ${printable(query.error, 100)}`);
-    }
-    const code = query.code;
-    if (typeof code !== 'string' || code.length === 0) throw new OidcLoginError('the login response has no authorization code: start the login again');
+    const callback = new URL(this.#redirectUri);
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) callback.searchParams.append(name, value);
 
-    const tokens = await this.#exchangeCode(code, pending.codeVerifier);
-    let claims: Record<string, unknown>;
+    let tokens: Awaited<ReturnType<typeof authorizationCodeGrant>>;
     try {
-      claims = await verifyIdToken(tokens.idToken, this.#keys, {
-        issuer: this.#metadata.issuer,
-        clientId: this.#config.clientId,
-        nonce: pending.nonce,
-        now: this.#now(),
-        algorithms: this.#metadata.algorithms,
+      tokens = await authorizationCodeGrant(this.#configuration, callback, {
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
       });
     } catch (error) {
-      if (error instanceof JwtError) throw new OidcLoginError(`the identity provider's ID token was refused: ${error.message}`, undefined, { cause: error });
-      throw new OidcLoginError('the identity provider\'s signing keys could not be loaded: try again later', describeFetchError(error));
+      // No `cause`: the library's errors can hold the token response, which must not reach a log.
+      const { message, detail } = explainLoginError(error);
+      throw new OidcLoginError(message, detail);
     }
+    const claims: Record<string, unknown> = tokens.claims() ?? {};
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub === '') throw new OidcLoginError('the identity provider\'s ID token was refused: the ID token has no sub claim');
 
     const usernameClaims = this.#config.usernameClaim !== undefined ? [this.#config.usernameClaim, 'sub'] : ['preferred_username', 'email', 'sub'];
     let values = claimValues(claims, this.#config.roleClaim);
     let userinfo: Record<string, unknown> | undefined;
     const needUserinfo = values === undefined || usableUsername(claims[usernameClaims[0] as string]) === undefined;
-    if (needUserinfo && this.#metadata.userinfoEndpoint !== undefined && tokens.accessToken !== undefined) {
-      userinfo = await this.#userinfo(tokens.accessToken, claims.sub as string, values === undefined);
+    if (needUserinfo && this.#configuration.serverMetadata().userinfo_endpoint !== undefined && tokens.token_type === 'bearer') {
+      userinfo = await this.#userinfo(tokens.access_token, sub, values === undefined);
       if (values === undefined && userinfo !== undefined) values = claimValues(userinfo, this.#config.roleClaim);
     }
     const role = mapRole(values ?? [], this.#config.roleMap);
@@ -337,67 +279,28 @@ export class OidcClient {
       username = usableUsername(claims[name]) ?? (userinfo === undefined ? undefined : usableUsername(userinfo[name]));
       if (username !== undefined) break;
     }
-    return { username: username ?? (claims.sub as string), role };
+    return { username: username ?? sub, role };
   }
 
-  async #exchangeCode(code: string, codeVerifier: string): Promise<{ idToken: string; accessToken: string | undefined }> {
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: this.#config.redirectUri, code_verifier: codeVerifier });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (this.#metadata.tokenAuth === 'client_secret_basic') {
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(this.#config.clientId)}:${formEncode(this.#clientSecret)}`).toString('base64')}`;
-    } else {
-      body.set('client_id', this.#config.clientId);
-      body.set('client_secret', this.#clientSecret);
-    }
-    let response: JsonResponse;
-    try {
-      response = await request(this.#fetch, this.#metadata.tokenEndpoint, { method: 'POST', headers, body: body.toString() });
-    } catch (error) {
-      throw new OidcLoginError('the identity provider could not be reached to finish the login: try again later', `token endpoint: ${describeFetchError(error)}`);
-    }
-    const json = isObject(response.json) ? response.json : {};
-    if (response.status !== 200) {
-      const error = typeof json.error === 'string' ? printable(json.error, 100) : `HTTP ${response.status}`;
-      const description = typeof json.error_description === 'string' ? printable(json.error_description) : '';
-      const detail = `token endpoint: ${error}${description === '' ? '' : ` (${description})`}`;
-      if (error === 'invalid_client' || error === 'unauthorized_client') {
-        throw new OidcLoginError(`the identity provider refused Cicada's client credentials (${error}): an administrator must check the client id and secret`, detail);
-      }
-      throw new OidcLoginError(`the identity provider did not accept the login code (${error}): start the login again`, detail);
-    }
-    if (typeof json.id_token !== 'string') {
-      throw new OidcLoginError('the identity provider returned no ID token: an administrator must check that the client may use the openid scope', 'token response without id_token');
-    }
-    const tokenType = typeof json.token_type === 'string' ? json.token_type.toLowerCase() : undefined;
-    const accessToken = typeof json.access_token === 'string' && tokenType === 'bearer' ? json.access_token : undefined;
-    return { idToken: json.id_token, accessToken };
-  }
-
-  /** The userinfo response (its sub checked against the ID token's); undefined when it cannot be had and is only nice to have. */
+  /** The userinfo response (openid-client checks its sub against the ID token's); undefined when it cannot be had and is only nice to have. */
   async #userinfo(accessToken: string, sub: string, needed: boolean): Promise<Record<string, unknown> | undefined> {
-    const endpoint = this.#metadata.userinfoEndpoint as string;
-    let response: JsonResponse;
     try {
-      response = await request(this.#fetch, endpoint, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
+      return await fetchUserInfo(this.#configuration, accessToken, sub);
     } catch (error) {
+      const failure = readFailure(error);
+      // OpenID Connect Core §5.3.2: a userinfo response for another subject must not be used, needed or not.
+      if (mismatchedAttribute(failure) === 'sub') throw new OidcLoginError('the identity provider\'s user information is for another user', 'userinfo sub differs from the ID token sub');
       if (!needed) return undefined;
-      throw new OidcLoginError('the identity provider could not be reached to read your groups: try again later', `userinfo endpoint: ${describeFetchError(error)}`);
+      if (failure.unreachable !== undefined) {
+        throw new OidcLoginError('the identity provider could not be reached to read your groups: try again later', `userinfo endpoint: ${failure.unreachable.message}`);
+      }
+      const reason = failure.status !== undefined ? `HTTP ${failure.status}` : printable(failure.message, 200);
+      throw new OidcLoginError('the identity provider\'s user information could not be read: try again later', `userinfo endpoint: ${reason}`);
     }
-    const fail = (detail: string): undefined => {
-      if (!needed) return undefined;
-      throw new OidcLoginError('the identity provider\'s user information could not be read: try again later', `userinfo endpoint: ${detail}`);
-    };
-    if (response.status !== 200) return fail(`HTTP ${response.status}`);
-    if (!response.contentType.toLowerCase().startsWith('application/json') || !isObject(response.json)) {
-      return fail('not a JSON object (signed or encrypted userinfo responses are not supported)');
-    }
-    // OpenID Connect Core §5.3.2: a userinfo response for another subject must not be used.
-    if (response.json.sub !== sub) throw new OidcLoginError('the identity provider\'s user information is for another user', 'userinfo sub differs from the ID token sub');
-    return response.json;
   }
 
   /** For logs and debugging: no secrets. */
   toJSON(): { issuer: string; clientId: string; redirectUri: string; scopes: readonly string[] } {
-    return { issuer: this.#metadata.issuer, clientId: this.#config.clientId, redirectUri: this.#config.redirectUri, scopes: this.#scopes };
+    return { issuer: this.issuer, clientId: this.#config.clientId, redirectUri: this.#redirectUri, scopes: this.#scopes };
   }
 }
