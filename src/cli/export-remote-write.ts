@@ -2,12 +2,12 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
+import { isLoopback } from '../core/loopback.ts';
 import { metricFamilies } from '../exporters/metrics/model.ts';
 import { PushChannel, pushSummary, type PushStats } from '../exporters/metrics/push-channel.ts';
 import { RemoteWriteRejected, remoteWriteBatch, remoteWriteSender, type RemoteWriteBatch, type RemoteWriteSender } from '../exporters/metrics/remote-write.ts';
 import type { Output } from '../exporters/output.ts';
 import type { ReportData } from '../exporters/report-data.ts';
-import { isLoopback } from './cluster-auth.ts';
 import type { ExportSettings } from './export-settings.ts';
 import { readTokenFile } from './metrics-listener.ts';
 import { cicadaVersion } from './version.ts';
@@ -54,8 +54,8 @@ async function loadCredentials(url: URL, settings: ExportSettings): Promise<{ to
   let token: string | undefined;
   if (options.prometheusRemoteWriteTokenFile !== undefined) {
     token = await readTokenFile(options.prometheusRemoteWriteTokenFile, '--prometheus-remote-write-token-file');
-    // URL hostnames keep IPv6 brackets ([::1]); isLoopback takes the bare address.
-    if (url.protocol === 'http:' && !isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1'))) {
+    // isLoopback takes a URL's hostname as it is, IPv6 brackets ([::1]) and all.
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
       if (!options.insecure) {
         throw new UsageError(
           `--prometheus-remote-write ${url.origin}: refusing to send the bearer token over plain http to a non-loopback host (anyone on the path could read it)`,

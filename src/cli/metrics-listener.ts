@@ -8,8 +8,9 @@ import { registerSecret } from '../core/secrets.ts';
 import type { Logger } from '../core/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../exporters/metrics/prometheus-text.ts';
 import type { Output } from '../exporters/output.ts';
-import { bearerOf, tokenMatches } from '../web/bearer.ts';
-import { isLoopback } from './cluster-auth.ts';
+import { isLoopback } from '../core/loopback.ts';
+import { sameSecret } from '../core/same-secret.ts';
+import { bearerOf } from '../web/bearer.ts';
 import type { CicadaOptions } from './options.ts';
 
 /** Reads a token file (trimmed), as a usage error naming the flag when it cannot be read or is empty. */
@@ -62,11 +63,11 @@ export async function startMetricsListener(options: CicadaOptions, text: () => s
     };
     if (path !== '/metrics') return answer(404, 'not found: the metrics are at /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(405, 'only GET\n', { allow: 'GET, HEAD' });
-    // A presence check only: the comparison itself is tokenMatches, in constant time.
+    // A presence check only: the comparison itself is sameSecret, in constant time.
     // eslint-disable-next-line security/detect-possible-timing-attacks
     if (token !== undefined) {
       const given = bearerOf(req.headers.authorization);
-      if (given === undefined || !tokenMatches(given, token)) return answer(401, 'a bearer token is needed: Authorization: Bearer <the token of --metrics-token-file>\n', { 'www-authenticate': 'Bearer' });
+      if (given === undefined || !sameSecret(given, token)) return answer(401, 'a bearer token is needed: Authorization: Bearer <the token of --metrics-token-file>\n', { 'www-authenticate': 'Bearer' });
     }
     let body: string;
     try {

@@ -195,6 +195,7 @@ export async function driveWeb(run: HeadlessRun, setup: HeadlessSetup, launch: L
   const server: WebServer = await createWebServer({
     host: options.webHost, port: options.webPort, ...(auth.tls ? { tls: auth.tls } : {}), ...auth, run: webRun, uiDir: UI_DIR, logger,
     ...(metricsToken !== undefined ? { metricsToken } : {}),
+    ...(options.webTrustProxy.length > 0 ? { trustProxy: options.webTrustProxy } : {}),
   });
   let resolveQuit: (reason: string) => void = () => undefined;
   const quitting = new Promise<string>((resolve) => {

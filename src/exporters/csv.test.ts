@@ -66,10 +66,21 @@ describe('statsCsv', () => {
 
 describe('csvCell', () => {
   it('prefixes strings a spreadsheet would run as a formula with a single quote', () => {
-    for (const bad of ['=HYPERLINK("http://x")', '+1+2', '-2+3', '@SUM(A1)', '\tx', '\rx']) {
+    for (const bad of ['=HYPERLINK("http://x")', '+1+2', '-2+3', '@SUM(A1)', '\tx', '\rx', '\nx']) {
       const parsed = parseCsv(csvRow([bad]))[0]?.[0];
       assert.equal(parsed, `'${bad}`, JSON.stringify(bad));
     }
+  });
+
+  it('also guards the full-width ＝＋－＠, and a formula after leading spaces, tabs, line breaks or other white space', () => {
+    for (const bad of ['＝HYPERLINK("http://x")', '＋1', '－1+2', '＠SUM(A1)', ' =1+1', '  +1', '\t=1', '\n-1', '\r\n@SUM(A1)', '\u3000=1', '\u00a0＝1', ' \t ＠x']) {
+      const parsed = parseCsv(csvRow([bad]))[0]?.[0];
+      assert.equal(parsed, `'${bad}`, JSON.stringify(bad));
+    }
+  });
+
+  it('leaves a leading space before harmless text, and formula characters inside a cell, alone', () => {
+    for (const fine of [' /items', 'a=b', 'x-1', 'user@example.com', '/a+b']) assert.equal(csvCell(fine), fine);
   });
 
   it('leaves numbers and harmless strings alone', () => {

@@ -35,8 +35,12 @@ export const FAILURES_COLUMNS: readonly string[] = ['Method', 'Name', 'Error', '
 
 export const EXCEPTIONS_COLUMNS: readonly string[] = ['Count', 'Message', 'Traceback', 'Nodes'];
 
-/** Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection); tab and CR too. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet could run as a formula (OWASP CSV injection): one that starts with `= + - @`, their
+ * full-width forms `＝ ＋ － ＠` (which some spreadsheets read as the ASCII ones), or a tab, CR or LF; or
+ * any of those formula characters after leading white space (` =1+1`, `\u3000=…`: trimmed on import).
+ */
+const FORMULA_START = /^(?:[\t\r\n]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/u;
 
 /**
  * One CSV field. Strings that a spreadsheet would run as a formula get a leading `'`; numbers are

@@ -1,4 +1,5 @@
 // Number, time and label formatting shared by the console, CSV, JSON and HTML exporters.
+import { printable } from '../core/printable.ts';
 import { PERCENTILES_TO_REPORT, type ThresholdResult } from '../stats/types.ts';
 
 /**
@@ -97,9 +98,12 @@ export function truncate(text: string, width: number): string {
   return `${chars.slice(0, width - 1).join('')}…`;
 }
 
-/** Removes control characters (ANSI escapes, newlines) so user strings cannot break a terminal table. */
+/**
+ * User strings made safe for a terminal table: core's `printable` (control characters, ANSI escapes and
+ * bidi overrides become a space), uncut, because the tables cut to their column widths themselves.
+ */
 export function sanitizeForTerminal(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return printable(text, Number.POSITIVE_INFINITY);
 }
 
 /**

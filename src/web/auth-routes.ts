@@ -4,6 +4,7 @@ import { escapeHtml } from '../exporters/escape-html.ts';
 import { HttpError } from './http-error.ts';
 import { OidcLoginError, type PendingLogin } from './oidc.ts';
 import { MAX_PASSWORD_LENGTH, verifyPassword, type PasswordHash } from './password.ts';
+import { DEFAULT_LOGIN_BACKOFF, LoginThrottle } from './login-throttle.ts';
 import { randomToken } from './sessions.ts';
 import type { WebContext } from './context.ts';
 
@@ -36,6 +37,9 @@ function page(reply: FastifyReply, status: number, title: string, text: string, 
 export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
   const { options, sessions, authMode, logger } = ctx;
   const limit = options.loginRateLimit ?? { max: 10, windowMs: 60_000 };
+  // Per address (the rate limit, keyed on request.ip: the real client behind a trusted proxy) and per name
+  // (this throttle): many addresses cannot share out the guesses at one account.
+  const throttle = new LoginThrottle(options.loginBackoff ?? DEFAULT_LOGIN_BACKOFF, options.now ?? Date.now);
 
   app.post('/login', {
     config: { access: 'public', noCsrf: true, rateLimit: { max: limit.max, timeWindow: limit.windowMs } },
@@ -44,12 +48,21 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
       throw new HttpError(400, authMode === 'none' ? 'no login is needed here (no users file): GET /session gives you a session' : 'password login is not enabled: log in with single sign-on (/auth/oidc/login)');
     }
     const { username, password } = credentials(request.body);
+    const wait = throttle.attempt(username);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      reply.header('retry-after', seconds);
+      throw new HttpError(429, `too many failed logins for this user name: try again in ${seconds} s`);
+    }
     const user = options.users.get(username);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) {
-      logger.warning(`web: failed login as ${JSON.stringify(username)} from ${request.ip}`);
+      const next = throttle.wait(username);
+      const locked = next > 0 ? `; the name now waits ${Math.ceil(next / 1000)} s (${throttle.failures(username)} failures in a row)` : '';
+      logger.warning(`web: failed login as ${JSON.stringify(username)} from ${request.ip}${locked}`);
       throw new HttpError(401, 'wrong user name or password');
     }
+    throttle.succeeded(username);
     const session = ctx.login(reply, request.session, user.name, user.role, 'users');
     logger.info(`web: ${user.name} logged in (${user.role}) from ${request.ip}`);
     if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) return reply.code(303).header('location', '/').send();

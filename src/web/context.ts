@@ -1,7 +1,9 @@
 // What the route modules share: the server's options and the context built from them (sessions, auth mode, live numbers).
 import type { FastifyReply } from 'fastify';
 import type { Logger } from '../core/logger.ts';
+import type { ConnectionLimits } from './connection-guard.ts';
 import type { LiveNumbers } from './live-numbers.ts';
+import type { LoginBackoff } from './login-throttle.ts';
 import type { OidcClient } from './oidc.ts';
 import type { Role } from './roles.ts';
 import type { AuthMode, Session, SessionStore, SessionTimeouts } from './sessions.ts';
@@ -24,8 +26,16 @@ export interface WebServerOptions {
   now?: () => number;
   /** Login attempts per client address per window (default 10 per minute). */
   loginRateLimit?: { max: number; windowMs: number };
+  /** The wait after failed logins per user name, from any address (default: 3 free, then 1 s doubling up to 5 min). */
+  loginBackoff?: LoginBackoff;
+  /** Idle timeout and connection caps (default: 10 s, 1000 in all, 100 per client address). */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /** Reverse proxies (addresses or CIDRs, --web-trust-proxy) whose X-Forwarded-For names the client. */
+  trustProxy?: readonly string[];
   /** Interval of the live stream's events (default 1 s). */
   streamIntervalMs?: number;
+  /** Open live streams at most, in all and per session (default 100 and 10). */
+  streamLimits?: { total: number; perSession: number };
   /** The bearer token GET /metrics accepts instead of a session (--metrics-token-file). */
   metricsToken?: string;
 }

@@ -1,6 +1,7 @@
 // Password hashes for the users file: scrypt (OWASP parameters), in a PHC-style string that names its own parameters.
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
 import { UsageError } from '../core/errors.ts';
+import { sameSecret } from '../core/same-secret.ts';
 
 /** OWASP's scrypt choice N=2^15, r=8, p=3: ~32 MiB and a few tens of ms per check. */
 const DEFAULT = { ln: 15, r: 8, p: 3 } as const;
@@ -53,7 +54,7 @@ export async function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(password: string, stored: Parsed): Promise<boolean> {
   if (password.length > MAX_PASSWORD_LENGTH) return false;
   const candidate = await derive(password, stored.salt, stored.ln, stored.r, stored.p, stored.hash.length);
-  return timingSafeEqual(candidate, stored.hash);
+  return sameSecret(candidate, stored.hash);
 }
 
 export type PasswordHash = Parsed;

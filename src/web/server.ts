@@ -3,9 +3,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
+import { isLoopback } from '../core/loopback.ts';
+import { sameSecret } from '../core/same-secret.ts';
 import { HttpError } from './http-error.ts';
 import { roleAllows, type Access } from './roles.ts';
-import { DEFAULT_TIMEOUTS, sameSecret, SessionStore, type AuthMode, type Session } from './sessions.ts';
+import { DEFAULT_TIMEOUTS, SessionStore, type AuthMode, type Session } from './sessions.ts';
 import { loadUi, registerUi } from './static-ui.ts';
 import type { WebContext, WebServerOptions } from './context.ts';
 import { LiveNumbers } from './live-numbers.ts';
@@ -14,7 +16,9 @@ import { registerAuth } from './auth-routes.ts';
 import { registerStream } from './stream.ts';
 import { registerMetrics } from './metrics-route.ts';
 import { redactResponses } from './redact-hook.ts';
-import { bearerOf, tokenMatches } from './bearer.ts';
+import { bearerOf } from './bearer.ts';
+import { DEFAULT_CONNECTION_LIMITS, effectiveLimits, fileDescriptorLimit, guardConnections } from './connection-guard.ts';
+import { trustedProxies } from './trust-proxy.ts';
 
 export type { WebContext, WebServerOptions } from './context.ts';
 
@@ -34,10 +38,6 @@ declare module 'fastify' {
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const BODY_LIMIT = 64 * 1024;
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 /** The host part of a Host header (`[::1]:8089` → `[::1]`, `a:80` → `a`). */
 function hostnameOf(hostHeader: string): string {
@@ -75,21 +75,29 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   const ui = await loadUi(options.uiDir);
   const secure = options.tls !== undefined;
   const authMode: AuthMode = options.oidc ? 'oidc' : options.users ? 'users' : 'none';
-  // On a loopback bind the Host must be a loopback name too (DNS rebinding). A public bind is reached by whatever
-  // name the network gives it (and needs a login, or --insecure).
-  const loopbackOnly = isLoopbackHost(options.host);
-  const allowedHosts = new Set(['127.0.0.1', 'localhost', '[::1]', options.host.includes(':') ? `[${options.host}]` : options.host]);
+  // On a loopback bind the Host must be a loopback name too (DNS rebinding: a foreign page's name that
+  // resolves to 127.0.0.1 is not one). A public bind is reached by whatever name the network gives it (and
+  // needs a login, or --insecure).
+  const loopbackOnly = isLoopback(options.host);
+  const limits = effectiveLimits({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits }, fileDescriptorLimit());
+  const proxies = trustedProxies(options.trustProxy ?? []);
   const app = Fastify({
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: limits.connectionTimeoutMs } } : {}),
     bodyLimit: BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    // Slow clients cannot hold the server: headers within 10 s, the whole request within 30 s.
+    // Slow clients cannot hold the server: a silent connection goes after connectionTimeoutMs, headers must
+    // arrive within 10 s, the whole request within 30 s.
+    connectionTimeout: limits.connectionTimeoutMs,
     requestTimeout: 30_000,
+    // Only the listed proxies are believed about the client (request.ip, which the rate limits key on);
+    // X-Forwarded-For from anyone else is ignored.
+    ...(proxies.cidrs.length > 0 ? { trustProxy: [...proxies.cidrs] } : {}),
     logger: false,
     return503OnClosing: true,
   });
   app.server.headersTimeout = 10_000;
+  guardConnections(app.server, limits, (address) => proxies.includes(address), options.logger);
   const sessions = new SessionStore(options.sessionTimeouts ?? DEFAULT_TIMEOUTS, options.now ?? Date.now);
   const cookieName = secure ? '__Host-cicada_session' : 'cicada_session';
   const ctx: WebContext = {
@@ -147,7 +155,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
 
   // Before anything else: the Host (DNS rebinding), the Origin of unsafe requests, then session and role.
   app.addHook('onRequest', hook((request) => {
-    if (loopbackOnly && !allowedHosts.has(hostnameOf(request.headers.host ?? ''))) {
+    if (loopbackOnly && !isLoopback(hostnameOf(request.headers.host ?? ''))) {
       throw new HttpError(403, `unexpected Host header: open the UI as http${secure ? 's' : ''}://127.0.0.1:${request.socket.localPort ?? options.port}/`);
     }
     const access = request.routeOptions.config?.access;
@@ -159,7 +167,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     if (request.routeOptions.config?.bearer === true && options.metricsToken !== undefined) {
       const given = bearerOf(request.headers.authorization);
       if (given !== undefined) {
-        if (tokenMatches(given, options.metricsToken)) return;
+        if (sameSecret(given, options.metricsToken)) return;
         options.logger.warning(`web: refused ${request.method} ${request.url}: a wrong bearer token`);
         throw new HttpError(401, 'wrong bearer token: send the token of --metrics-token-file');
       }
@@ -194,7 +202,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
 
   app.setErrorHandler((error: Error & { statusCode?: number; field?: string }, request, reply) => {
     const status = error instanceof HttpError ? error.statusCode : (error.statusCode ?? 500);
-    if (status >= 500) {
+    // An HttpError of 5xx is an answer the server chose (503: too many streams), not a failure.
+    if (status >= 500 && !(error instanceof HttpError)) {
       options.logger.error(`web: ${request.method} ${request.url} failed: ${error.stack ?? error.message}`);
       return reply.code(500).send({ success: false, message: 'internal error (see the Cicada log)' });
     }

@@ -1,5 +1,5 @@
 // Server-side sessions: random ids, a CSRF token each, idle and absolute timeouts, revocable at logout.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Role } from './roles.ts';
 
 export type AuthMode = 'none' | 'users' | 'oidc';
@@ -28,13 +28,6 @@ const MAX_SESSIONS = 10_000;
 /** 256 random bits, URL-safe (ASVS 7.2.3 asks for ≥ 128). */
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
-}
-
-/** Compares two secrets in constant time (length leaks, which is public anyway). */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export class SessionStore {

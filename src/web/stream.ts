@@ -8,8 +8,13 @@ import { streamGatesJson } from './gates-json.ts';
 import { historyPointJson, statsRequestsJson } from './stats-json.ts';
 import type { WebContext } from './context.ts';
 
-/** More open streams than this are refused (each costs a timer and a JSON document per second). */
-const MAX_STREAMS = 100;
+/**
+ * More open streams than this are refused (each costs a connection, a timer and a JSON document per second).
+ * A browser opens at most 6 connections to one host, so 10 per session is more tabs than one person reads.
+ */
+export const DEFAULT_STREAM_LIMITS = { total: 100, perSession: 10 } as const;
+/** What a refused stream's Retry-After says (s): long enough for a closed tab's stream to have ended. */
+const RETRY_AFTER_S = 5;
 
 /** The points newer than `time` (history is in time order: found from the end, not by scanning hours of it). */
 function pointsAfter(history: readonly HistoryPoint[], time: number): HistoryPoint[] {
@@ -21,7 +26,10 @@ function pointsAfter(history: readonly HistoryPoint[], time: number): HistoryPoi
 export function registerStream(app: FastifyInstance, ctx: WebContext): void {
   const { run } = ctx.options;
   const interval = ctx.options.streamIntervalMs ?? 1000;
+  const limits = ctx.options.streamLimits ?? DEFAULT_STREAM_LIMITS;
   const open = new Set<() => void>();
+  /** Open streams per session (per client address when there is no session: auth mode none without a cookie). */
+  const perOwner = new Map<string, number>();
   // Built once per interval, whoever asks first: each open stream adds only its own history increment.
   let shared: { at: number; data: ReportData; statsText: string } | undefined;
   const current = (): { data: ReportData; statsText: string } => {
@@ -39,8 +47,15 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
 
   // No HEAD twin: a hijacked stream cannot answer without a body.
   app.get('/stream', { exposeHeadRoute: false, config: { access: 'viewer' } }, (request, reply) => {
-    if (open.size >= MAX_STREAMS) throw new HttpError(503, 'too many live streams are open; close some browser tabs');
     const session = request.session;
+    const owner = session ? `session ${session.id}` : `address ${request.ip}`;
+    const owned = perOwner.get(owner) ?? 0;
+    if (owned >= limits.perSession || open.size >= limits.total) {
+      reply.header('retry-after', RETRY_AFTER_S);
+      throw new HttpError(503, owned >= limits.perSession
+        ? `${limits.perSession} live streams are open for this ${session ? 'session' : 'address'} (the most it may have): close a browser tab showing Cicada, or wait for one to end`
+        : `${limits.total} live streams are open in all (the most this server serves): close some browser tabs, or try again in a few seconds`);
+    }
     // The security headers were set on the raw response by the onRequest hooks; hijacking keeps them.
     reply.hijack();
     const res = reply.raw;
@@ -74,11 +89,15 @@ export function registerStream(app: FastifyInstance, ctx: WebContext): void {
     };
     const timer = setInterval(send, interval);
     const close = (): void => {
+      if (!open.delete(close)) return;
       clearInterval(timer);
-      open.delete(close);
+      const left = (perOwner.get(owner) ?? 1) - 1;
+      if (left === 0) perOwner.delete(owner);
+      else perOwner.set(owner, left);
       res.end();
     };
     open.add(close);
+    perOwner.set(owner, owned + 1);
     request.raw.on('close', close);
     res.write('retry: 2000\n\n');
     send();
