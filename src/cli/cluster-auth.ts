@@ -1,8 +1,8 @@
 // Master/worker credentials from flags and environment: the shared secret and the TLS files; the secrets taken from the environment at start.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { UsageError } from '../core/errors.ts';
+import { isLoopback } from '../core/loopback.ts';
 import { registerSecret } from '../core/secrets.ts';
 import type { CicadaOptions } from './options.ts';
 
@@ -72,11 +72,8 @@ export async function loadClusterAuth(options: CicadaOptions, launch: LaunchSecr
   return { secret: secretText === undefined ? undefined : Buffer.from(secretText, 'utf8'), tls };
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
+/** The one definition of loopback (core/loopback.ts), re-exported for the CLI files that import it from here. */
+export { isLoopback } from '../core/loopback.ts';
 
 /** A master bound beyond loopback needs a secret or mutual TLS, unless --insecure (which warns). */
 export function checkMasterBind(options: CicadaOptions, auth: ClusterAuth, warn: (m: string) => void): void {

@@ -11,7 +11,7 @@ import { MasterRunner } from '../runners/master-runner.ts';
 import { masterMessage, parse, PROTOCOL_VERSION, workerMessage, type MasterMessage } from '../runners/messages.ts';
 import { WorkerRunner } from '../runners/worker-runner.ts';
 import { ClusterStats } from '../stats/cluster-stats.ts';
-import { connectWithRetry, TransportAuthError, TransportServer, type PeerConnection } from '../transport/index.ts';
+import { AllowList, connectWithRetry, TransportAuthError, TransportServer, type PeerConnection } from '../transport/index.ts';
 import { checkMasterBind, loadClusterAuth, newSecret, type LaunchSecrets } from './cluster-auth.ts';
 import type { LoadedCicadafiles } from './load-cicadafile.ts';
 import type { CicadaOptions } from './options.ts';
@@ -30,6 +30,7 @@ function helloMeta(loaded: LoadedCicadafiles): Record<string, unknown> {
 /** Runs the master (headless, or driven by the web UI) until it is done; returns the exit code. */
 export async function runMaster(run: HeadlessRun, launch: LaunchSecrets, drive: Drive = driveHeadless): Promise<number> {
   const { options, loaded, selection, logger } = run;
+  const allow = AllowList.parse(options.masterAllow); // a bad --master-allow entry: exit 2 with a hint, before anything starts
   const auth = await loadClusterAuth(options, launch);
   checkMasterBind(options, auth, (m) => logger.warning(m));
   const environment = createEnvironment(options, logger);
@@ -55,6 +56,7 @@ export async function runMaster(run: HeadlessRun, launch: LaunchSecrets, drive: 
     port: options.masterBindPort,
     ...(auth.secret ? { secret: auth.secret } : {}),
     ...(auth.tls?.cert && auth.tls.key ? { tls: { cert: auth.tls.cert, key: auth.tls.key, ...(auth.tls.ca ? { ca: auth.tls.ca } : {}) } } : {}),
+    ...(allow ? { allow } : {}),
     protocolVersion: PROTOCOL_VERSION,
     logger,
     onHandshake: (hello) => {
@@ -94,7 +96,7 @@ export async function runMaster(run: HeadlessRun, launch: LaunchSecrets, drive: 
       'choose another port with --master-bind-port (and give the workers the same --master-port), or stop what uses it',
     );
   }
-  logger.info(`master listening on ${address.host}:${address.port}${auth.secret ? ' (shared-secret handshake)' : ''}${auth.tls?.ca ? ' (mutual TLS)' : auth.tls ? ' (TLS)' : ''}`);
+  logger.info(`master listening on ${address.host}:${address.port}${auth.secret ? ' (shared-secret handshake, sealed link)' : ''}${auth.tls?.ca ? ' (mutual TLS)' : auth.tls ? ' (TLS)' : ''}${allow ? ` (only from ${allow.entries.join(', ')})` : ''}`);
   try {
     return await drive(run, {
       runner,
@@ -245,9 +247,12 @@ function workerEnv(clusterSecret: string | undefined, host: string | undefined):
 export async function runProcesses(run: HeadlessRun, launch: LaunchSecrets, drive: Drive = driveHeadless): Promise<number> {
   const { options, logger } = run;
   const count = options.processes === -1 ? availableParallelism() : options.processes ?? 1;
+  AllowList.parse(options.masterAllow); // a bad entry is refused before any worker process starts
   const secret = newSecret();
   // Port 0 is not possible here (workers need to know it before they start), so use the configured port on loopback.
-  const masterOptions: CicadaOptions = { ...options, master: true, masterBindHost: '127.0.0.1', expectWorkers: count, secretFile: undefined };
+  // With an allow list (say from cicada.toml), its own local workers must still get in.
+  const masterAllow = options.masterAllow.length > 0 ? [...options.masterAllow, '127.0.0.1'] : [];
+  const masterOptions: CicadaOptions = { ...options, master: true, masterBindHost: '127.0.0.1', masterAllow, expectWorkers: count, secretFile: undefined };
   const workerArgs = workerArgv(options);
   const children: ChildProcess[] = [];
   const childEnv = workerEnv(secret, options.host);

@@ -4,7 +4,7 @@ import type { StatsSnapshot } from '../stats/types.ts';
 import { unpackHistogram, unpackSeconds } from './wire-snapshot.ts';
 
 /** Bumped whenever a message changes shape; the handshake refuses a different version. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4; // 4: every frame after the handshake is sealed with a shared secret (transport/link-cipher.ts)
 
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const finite = z.number().finite();

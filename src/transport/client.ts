@@ -3,6 +3,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { printable } from '../core/printable.ts';
 import { SocketConnection, type PeerConnection } from './connection.ts';
 import {
   isRetryable,
@@ -12,7 +13,7 @@ import {
   TransportProtocolError,
   TransportRefusedError,
 } from './errors.ts';
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './framing.ts';
+import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from './framing.ts';
 import {
   checkSecret,
   checkWorkerId,
@@ -22,13 +23,13 @@ import {
   newNonce,
   parseChallenge,
   parseRefused,
-  printable,
   proofMatches,
   serverProof,
   typeOf,
   type AuthMessage,
   type HelloMessage,
 } from './handshake.ts';
+import { deriveLinkKeys, HandshakeTranscript, LinkCipher } from './link-cipher.ts';
 
 export { isRetryable } from './errors.ts';
 
@@ -83,7 +84,9 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
         rejectUnauthorized: true,
       });
     const decoder = new FrameDecoder({ maxFrameBytes: HANDSHAKE_MAX_FRAME_BYTES });
+    const transcript = new HandshakeTranscript();
     const clientNonce = newNonce();
+    let cipher: LinkCipher | undefined; // set once auth is sent: with a secret, everything after welcome is sealed
     let stage: 'connecting' | 'challenge' | 'welcome' | 'done' = 'connecting';
     let timer = setTimeout(() => fail(new TransportNetworkError(`connecting to ${where} timed out`)), options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS);
 
@@ -102,7 +105,9 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
       timer = setTimeout(() => fail(new TransportNetworkError(`no handshake from ${where} within the timeout`)), options.handshakeTimeoutMs ?? DEFAULT_TIMEOUT_MS);
       stage = 'challenge';
       const hello: HelloMessage = { t: 'hello', v: protocolVersion, workerId, nonce: clientNonce };
-      socket.write(encodeFrame(hello));
+      const frame = encodeFrame(hello);
+      transcript.addFrame(frame);
+      socket.write(frame);
     };
 
     const onRefused = (message: unknown): boolean => {
@@ -114,7 +119,7 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
       return true;
     };
 
-    const onChallenge = (message: unknown): void => {
+    const onChallenge = (body: Buffer, message: unknown): void => {
       if (onRefused(message)) return;
       const challenge = parseChallenge(message);
       if (challenge === undefined) return fail(new TransportProtocolError(`expected a challenge from ${where}, got '${typeOf(message)}'`));
@@ -134,15 +139,21 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
       }
       const auth: AuthMessage = { t: 'auth', meta: options.meta };
       if (secret instanceof Buffer) auth.proof = clientProof(secret, challenge.nonce, clientNonce, workerId);
+      let frame: Buffer;
       try {
-        socket.write(encodeFrame(auth, HANDSHAKE_MAX_FRAME_BYTES));
+        frame = encodeFrame(auth, HANDSHAKE_MAX_FRAME_BYTES);
       } catch (error) {
         return fail(error instanceof Error ? error : new TransportConfigError(String(error)));
       }
+      // The keys hang on every handshake byte both ways (meta included): if anything was altered, no frame opens.
+      transcript.addBody(body);
+      transcript.addFrame(frame);
+      if (secret instanceof Buffer) cipher = LinkCipher.forWorker(deriveLinkKeys(secret, clientNonce, challenge.nonce, transcript.digest()));
+      socket.write(frame);
       stage = 'welcome';
     };
 
-    const onWelcome = (message: unknown, rest: unknown[]): void => {
+    const onWelcome = (message: unknown, rest: Buffer[]): void => {
       if (onRefused(message)) return;
       if (!isWelcome(message)) return fail(new TransportProtocolError(`expected welcome from ${where}, got '${typeOf(message)}'`));
       stage = 'done';
@@ -157,22 +168,30 @@ export function connect(options: ConnectOptions): Promise<PeerConnection> {
         remoteAddress: socket.remoteAddress ?? options.host,
         logger: options.logger ?? silentLogger,
         maxFrameBytes,
-        initialMessages: rest,
+        ...(cipher === undefined ? {} : { cipher }),
+        initialBodies: rest,
       }));
     };
 
     function onData(chunk: Buffer): void {
-      let messages: unknown[];
+      let bodies: Buffer[];
       try {
-        messages = decoder.push(chunk);
+        bodies = decoder.pushBodies(chunk);
       } catch (error) {
         fail(new TransportProtocolError(`bad frame from ${where} during the handshake`, error));
         return;
       }
-      for (let i = 0; i < messages.length && stage !== 'done'; i += 1) {
-        const message = messages[i];
-        if (stage === 'challenge') onChallenge(message);
-        else if (stage === 'welcome') onWelcome(message, messages.slice(i + 1));
+      for (const [i, body] of bodies.entries()) {
+        if (stage === 'done') return;
+        let message: unknown;
+        try {
+          message = decodeBody(body); // handshake frames are clear; what follows welcome stays raw for the link
+        } catch (error) {
+          fail(new TransportProtocolError(`bad frame from ${where} during the handshake`, error));
+          return;
+        }
+        if (stage === 'challenge') onChallenge(body, message);
+        else if (stage === 'welcome') onWelcome(message, bodies.slice(i + 1));
         else fail(new TransportProtocolError(`${where} spoke before the connection was up`));
       }
     }

@@ -7,7 +7,7 @@ import { encodeFrame, FrameDecoder } from './framing.ts';
 import { recordingLogger } from './test-support.test-helper.ts';
 
 /** A connected pair on 127.0.0.1: the server end wrapped in a SocketConnection, the client end raw. */
-async function pair(options: { maxWriteBufferBytes?: number; initialMessages?: unknown[] } = {}) {
+async function pair(options: { maxWriteBufferBytes?: number; initialBodies?: Buffer[] } = {}) {
   const logger = recordingLogger();
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,7 +49,7 @@ describe('PeerConnection', () => {
   });
 
   it('keeps messages that arrive before the first listener and delivers them in order', async () => {
-    const { conn, raw, cleanup } = await pair({ initialMessages: [{ n: 0 }] });
+    const { conn, raw, cleanup } = await pair({ initialBodies: [encodeFrame({ n: 0 }).subarray(4)] });
     try {
       raw.write(Buffer.concat([encodeFrame({ n: 1 }), encodeFrame({ n: 2 })]));
       await new Promise((resolve) => setTimeout(resolve, 50));

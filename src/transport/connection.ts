@@ -1,8 +1,10 @@
-// One authenticated peer link over a socket: send/receive framed messages, bounded write buffering, close once.
+// One authenticated peer link over a socket: send/receive framed (and, with a secret, sealed) messages, bounded write buffering, close once.
 import type { Socket } from 'node:net';
 import type { Logger } from '../core/logger.ts';
-import { encodeFrame, type FrameDecoder } from './framing.ts';
+import { FrameSequenceError } from './errors.ts';
+import { decodeBody, encodeBody, frameBody, type FrameDecoder } from './framing.ts';
 import { describeFrameError } from './handshake.ts';
+import type { LinkCipher } from './link-cipher.ts';
 
 /** A link to one peer after a successful handshake. Payload-agnostic: messages are any plain data. */
 export interface PeerConnection {
@@ -32,9 +34,12 @@ export interface SocketConnectionOptions {
   peerId: string;
   remoteAddress: string;
   logger: Logger;
+  /** Applies to whole frames on the wire: with a cipher, the sealed length. */
   maxFrameBytes: number;
-  /** Messages decoded in the same chunk as the end of the handshake. */
-  initialMessages?: unknown[];
+  /** Seals every frame sent and opens every frame received (shared-secret mode); without it frames are clear. */
+  cipher?: LinkCipher;
+  /** Frame bodies that arrived in the same chunk as the end of the handshake, not yet opened or decoded. */
+  initialBodies?: Buffer[];
   maxWriteBufferBytes?: number;
 }
 
@@ -46,6 +51,7 @@ export class SocketConnection implements PeerConnection {
   private readonly logger: Logger;
   private readonly maxFrameBytes: number;
   private readonly maxWriteBufferBytes: number;
+  private readonly cipher: LinkCipher | undefined;
   private readonly messageListeners: ((message: unknown) => void)[] = [];
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private queued: unknown[] = [];
@@ -60,14 +66,15 @@ export class SocketConnection implements PeerConnection {
     this.logger = options.logger;
     this.maxFrameBytes = options.maxFrameBytes;
     this.maxWriteBufferBytes = options.maxWriteBufferBytes ?? MAX_WRITE_BUFFER_BYTES;
+    this.cipher = options.cipher;
     this.decoder.setMaxFrameBytes(this.maxFrameBytes);
-    this.queued = options.initialMessages ?? [];
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
       this.socketError ??= `socket error: ${error.code ?? error.message}`;
     });
     this.socket.on('close', () => this.finish(this.socketError ?? 'connection closed by peer'));
     if (this.socket.destroyed) this.finish('connection closed by peer');
+    else if (options.initialBodies !== undefined) this.accept(options.initialBodies);
   }
 
   get closed(): boolean {
@@ -76,7 +83,16 @@ export class SocketConnection implements PeerConnection {
 
   send(message: unknown): boolean {
     if (this.closed || this.socket.destroyed || !this.socket.writable) return false;
-    const frame = encodeFrame(message, this.maxFrameBytes); // throws for our own oversized or non-plain messages
+    const body = encodeBody(message); // throws for our own non-plain messages (a bug upstream)
+    let frame: Buffer;
+    try {
+      frame = this.cipher === undefined ? frameBody(body, this.maxFrameBytes) : this.cipher.seal(body, this.maxFrameBytes);
+    } catch (error) {
+      if (!(error instanceof FrameSequenceError)) throw error; // FrameTooLargeError: our own oversized message
+      this.logger.error(`closing link to ${this.describe()}: ${describeFrameError(error)}`);
+      this.abort(describeFrameError(error));
+      return false;
+    }
     if (this.socket.writableLength + frame.length > this.maxWriteBufferBytes) {
       const mib = Math.round(this.maxWriteBufferBytes / (1024 * 1024));
       this.logger.error(`closing link to ${this.describe()}: over ${mib} MiB waiting to be sent, the peer is not reading`);
@@ -122,20 +138,36 @@ export class SocketConnection implements PeerConnection {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    let messages: unknown[];
+    let bodies: Buffer[];
     try {
-      messages = this.decoder.push(chunk);
+      bodies = this.decoder.pushBodies(chunk);
     } catch (error) {
-      const why = describeFrameError(error);
-      this.logger.error(`closing link to ${this.describe()}: ${why}`);
-      this.abort(why);
+      this.fail(error);
       return;
     }
-    for (const message of messages) {
+    this.accept(bodies);
+  }
+
+  /** Opens (when sealed), decodes and delivers frame bodies in order; the first bad one closes the link. */
+  private accept(bodies: Buffer[]): void {
+    for (const body of bodies) {
       if (this.closed) return;
+      let message: unknown;
+      try {
+        message = decodeBody(this.cipher === undefined ? body : this.cipher.open(body));
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
       if (this.messageListeners.length === 0) this.queued.push(message);
       else this.dispatch(message);
     }
+  }
+
+  private fail(error: unknown): void {
+    const why = describeFrameError(error);
+    this.logger.error(`closing link to ${this.describe()}: ${why}`);
+    this.abort(why);
   }
 
   // A throwing listener is a bug upstream; it must not take the socket (or the process) down with it.

@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreErrorCodes } from '../core/errors.ts';
 import {
+  FrameAuthError,
   FrameDecodeError,
   FrameEncodeError,
+  FrameSequenceError,
   FrameTooLargeError,
   TransportAuthError,
   TransportConfigError,
@@ -25,7 +27,8 @@ describe('transport errors', () => {
 
   it('each class carries a listed code', () => {
     const errors = [
-      new FrameTooLargeError(2, 1), new FrameDecodeError('x'), new FrameEncodeError('x'), new TransportNetworkError('x'),
+      new FrameTooLargeError(2, 1), new FrameDecodeError('x'), new FrameEncodeError('x'), new FrameAuthError('x'), new FrameSequenceError('x'),
+      new TransportNetworkError('x'),
       new TransportAuthError('x'), new TransportRefusedError('x'), new TransportProtocolError('x'), new TransportConfigError('x'),
     ];
     assert.deepEqual(errors.map((e) => e.code), [...transportErrorCodes]);

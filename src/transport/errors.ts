@@ -24,6 +24,28 @@ export class FrameDecodeError extends CicadaError {
   }
 }
 
+/** A sealed frame whose GCM tag does not verify: altered on the way, or sealed with another key. The link is closed. */
+export class FrameAuthError extends CicadaError {
+  constructor(message: string) {
+    super('CICADA_ERR_TRANSPORT_FRAME_AUTH', message, {
+      hint: 'something between master and worker altered the traffic; the link was closed and the worker reconnects',
+      exitCode: ExitCode.internal,
+    });
+    this.name = 'FrameAuthError';
+  }
+}
+
+/** A sealed frame whose counter is not the next one expected: replayed, dropped or reordered. The link is closed. */
+export class FrameSequenceError extends CicadaError {
+  constructor(message: string) {
+    super('CICADA_ERR_TRANSPORT_FRAME_SEQUENCE', message, {
+      hint: 'something between master and worker replayed, dropped or reordered frames; the link was closed and the worker reconnects',
+      exitCode: ExitCode.internal,
+    });
+    this.name = 'FrameSequenceError';
+  }
+}
+
 /** A message our side tried to send that cannot be framed (a bug in the caller: functions, Dates, Maps, cycles). */
 export class FrameEncodeError extends CicadaError {
   constructor(message: string, cause?: unknown) {
@@ -95,6 +117,8 @@ export const transportErrorCodes = [
   'CICADA_ERR_TRANSPORT_FRAME_TOO_LARGE',
   'CICADA_ERR_TRANSPORT_FRAME_DECODE',
   'CICADA_ERR_TRANSPORT_FRAME_ENCODE',
+  'CICADA_ERR_TRANSPORT_FRAME_AUTH',
+  'CICADA_ERR_TRANSPORT_FRAME_SEQUENCE',
   'CICADA_ERR_TRANSPORT_NETWORK',
   'CICADA_ERR_TRANSPORT_AUTH',
   'CICADA_ERR_TRANSPORT_REFUSED',

@@ -1,4 +1,4 @@
-// Frames on the wire: a 4-byte big-endian body length, then a msgpack body. Decoding is streaming and hostile-input safe.
+// Frames on the wire: a 4-byte big-endian body length, then a msgpack body (or a sealed one, link-cipher.ts). Hostile-input safe.
 import { Decoder, Encoder, type ExtData, type ExtensionCodecType } from '@msgpack/msgpack';
 import { CicadaError } from '../core/errors.ts';
 import { FrameDecodeError, FrameEncodeError, FrameTooLargeError, TransportConfigError } from './errors.ts';
@@ -38,20 +38,31 @@ function checkLimit(maxFrameBytes: number): number {
   return maxFrameBytes;
 }
 
-/** Encodes one message as a frame. Throws FrameTooLargeError over `maxFrameBytes`, FrameEncodeError for non-plain data. */
-export function encodeFrame(message: unknown, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
-  let body: Uint8Array;
+/**
+ * The msgpack body of one message, without a length prefix. The bytes are the shared encoder's buffer: valid
+ * only until the next encode, so frame or seal them at once. Throws FrameEncodeError for non-plain data.
+ */
+export function encodeBody(message: unknown): Uint8Array {
   try {
-    body = encoder.encodeSharedRef(message);
+    return encoder.encodeSharedRef(message);
   } catch (error) {
     if (error instanceof CicadaError) throw error;
     throw new FrameEncodeError(error instanceof Error ? error.message : String(error), error);
   }
+}
+
+/** A clear frame (length prefix + body). Throws FrameTooLargeError over `maxFrameBytes`. */
+export function frameBody(body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
   if (body.byteLength > maxFrameBytes) throw new FrameTooLargeError(body.byteLength, maxFrameBytes);
   const frame = Buffer.allocUnsafe(HEADER_BYTES + body.byteLength);
   frame.writeUInt32BE(body.byteLength, 0);
   frame.set(body, HEADER_BYTES);
   return frame;
+}
+
+/** Encodes one message as a clear frame. Throws FrameTooLargeError over `maxFrameBytes`, FrameEncodeError for non-plain data. */
+export function encodeFrame(message: unknown, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
+  return frameBody(encodeBody(message), maxFrameBytes);
 }
 
 /** Decodes one frame body (without its length prefix), applying every safety check. */
@@ -67,9 +78,9 @@ export function decodeBody(body: Uint8Array): unknown {
 }
 
 /**
- * Streaming decoder: feed it socket chunks, get whole messages back. The length prefix is checked the moment its
- * 4 bytes arrive, so an oversized frame is refused before any of its body is buffered. After an error the decoder
- * stays failed (the connection must be closed).
+ * Streaming decoder: feed it socket chunks, get whole frame bodies (or decoded messages) back. The length prefix is
+ * checked the moment its 4 bytes arrive, so an oversized frame — sealed or clear — is refused before any of its body
+ * is buffered. After an error the decoder stays failed (the connection must be closed).
  */
 export class FrameDecoder {
   private limit: number;
@@ -99,9 +110,18 @@ export class FrameDecoder {
 
   /** Adds a chunk and returns the messages it completed. Throws FrameTooLargeError or FrameDecodeError. */
   push(chunk: Buffer): unknown[] {
+    return this.guard(() => this.drain(chunk).map(decodeBody));
+  }
+
+  /** Adds a chunk and returns the frame bodies it completed, undecoded (sealed ones are opened first). Throws FrameTooLargeError or FrameDecodeError. */
+  pushBodies(chunk: Buffer): Buffer[] {
+    return this.guard(() => this.drain(chunk));
+  }
+
+  private guard<T>(work: () => T): T {
     if (this.failure !== undefined) throw this.failure;
     try {
-      return this.drain(chunk);
+      return work();
     } catch (error) {
       this.failure = error instanceof Error ? error : new FrameDecodeError(String(error));
       this.chunks.length = 0;
@@ -110,24 +130,23 @@ export class FrameDecoder {
     }
   }
 
-  private drain(chunk: Buffer): unknown[] {
+  private drain(chunk: Buffer): Buffer[] {
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    const messages: unknown[] = [];
+    const bodies: Buffer[] = [];
     for (;;) {
       if (this.bodyLength < 0) {
-        if (this.buffered < HEADER_BYTES) return messages;
+        if (this.buffered < HEADER_BYTES) return bodies;
         const length = this.take(HEADER_BYTES).readUInt32BE(0);
         if (length === 0) throw new FrameDecodeError('zero-length frame');
         if (length > this.limit) throw new FrameTooLargeError(length, this.limit);
         this.bodyLength = length;
       }
-      if (this.buffered < this.bodyLength) return messages;
-      const body = this.take(this.bodyLength);
+      if (this.buffered < this.bodyLength) return bodies;
+      bodies.push(this.take(this.bodyLength));
       this.bodyLength = -1;
-      messages.push(decodeBody(body));
     }
   }
 

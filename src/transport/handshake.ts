@@ -1,6 +1,8 @@
 // The handshake's wire messages, their validation, and the HMAC proofs both sides exchange (DESIGN.md §3).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { CicadaError } from '../core/errors.ts';
+import { printable } from '../core/printable.ts';
+import { sameSecret } from '../core/same-secret.ts';
 import { TransportConfigError } from './errors.ts';
 
 /** Bytes of each side's fresh nonce (and of an HMAC-SHA256 proof). */
@@ -59,10 +61,10 @@ function proof(secret: Buffer, label: string, first: Uint8Array, second: Uint8Ar
   return createHmac('sha256', secret).update(label).update(first).update(second).update(workerId, 'utf8').digest();
 }
 
-/** Constant-time comparison of a received proof with the expected one (length mismatch is just "false"). */
+/** Constant-time comparison of a received proof with the expected one (sameSecret: a length mismatch is just "false"). */
 export function proofMatches(received: Uint8Array | undefined, expected: Buffer): boolean {
-  if (received === undefined || received.byteLength !== expected.length) return false;
-  return timingSafeEqual(received, expected);
+  if (received === undefined) return false;
+  return sameSecret(Buffer.from(received.buffer, received.byteOffset, received.byteLength), expected);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -87,7 +89,7 @@ const isVersion = (v: unknown): v is number => Number.isSafeInteger(v) && (v as 
 
 /** The message type of an unvalidated message, for log lines (`?` when there is none). */
 export function typeOf(message: unknown): string {
-  if (isRecord(message) && typeof message.t === 'string') return message.t.slice(0, 32).replace(/[^\x20-\x7e]/g, '?');
+  if (isRecord(message) && typeof message.t === 'string') return printable(message.t, 32);
   return '?';
 }
 
@@ -126,14 +128,8 @@ export function isWelcome(m: unknown): m is WelcomeMessage {
   return hasShape(m, ['t']) && m.t === 'welcome';
 }
 
-/** Makes peer-supplied text safe for one log line: printable ASCII only, bounded length. */
-export function printable(text: string, max = 200): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
-
 /** One log-safe line for a framing error, with its stable code (e.g. CICADA_ERR_TRANSPORT_FRAME_TOO_LARGE). */
 export function describeFrameError(error: unknown): string {
-  const text = printable(error instanceof Error ? error.message : String(error));
+  const text = printable(error instanceof Error ? error.message : String(error), 200);
   return error instanceof CicadaError ? `${text} [${error.code}]` : text;
 }

@@ -1,11 +1,15 @@
-// The master's listening side: accepts TCP or TLS, caps pending handshakes, authenticates workers, hands out links.
+// The master's listening side: accepts TCP or TLS from allowed addresses, caps pending handshakes, authenticates workers, hands out links.
 import net from 'node:net';
 import tls from 'node:tls';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { printable } from '../core/printable.ts';
+import { PendingSlots, ThrottledLog, type SlotRefusal } from './admission.ts';
+import { canonicalAddress, type AllowList } from './allow-list.ts';
 import { SocketConnection, type PeerConnection } from './connection.ts';
 import { TransportConfigError } from './errors.ts';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from './framing.ts';
-import { checkSecret, printable } from './handshake.ts';
+import { checkSecret } from './handshake.ts';
 import { REFUSAL_GRACE_MS, runServerHandshake, type HandshakeDecision, type HandshakeHello, type PendingHandshake } from './server-handshake.ts';
 
 export type { HandshakeDecision, HandshakeHello } from './server-handshake.ts';
@@ -14,7 +18,7 @@ export interface TransportServerOptions {
   host: string;
   /** 0 picks a free port (see listen()'s result). */
   port: number;
-  /** Shared secret for the HMAC handshake (at least 16 bytes). */
+  /** Shared secret for the HMAC handshake (at least 16 bytes); with it every frame after the handshake is sealed (link-cipher.ts). */
   secret?: Buffer;
   /** TLS; with `ca`, mutual TLS: every client must present a certificate signed by it. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
@@ -22,10 +26,18 @@ export interface TransportServerOptions {
   maxFrameBytes?: number;
   /** Time a new socket has to finish TLS and the handshake (ms, default 5000). */
   handshakeTimeoutMs?: number;
+  /** Time from the start of the handshake (after TLS, if any) to a whole hello frame (ms, default 1000). */
+  firstFrameTimeoutMs?: number;
   /** Sockets allowed to be mid-handshake at once; beyond it new sockets are closed at once (default 64). */
   maxPendingHandshakes?: number;
-  /** Gets one line per rejected connection; never the secret. */
+  /** The same, per source address (default 4): one address cannot take every slot by re-opening connections. */
+  maxPendingPerAddress?: number;
+  /** Only these source addresses may connect; others are closed at accept, before a byte is read (default: all). */
+  allow?: AllowList;
+  /** Gets rejected connections, at most a few lines per address and minute; never the secret. */
   logger: Logger;
+  /** Time for the log limits (tests pass a fake one). */
+  clock?: Clock;
   /** Decides on an authenticated worker; a refusal's reason is sent to the worker. */
   onHandshake(hello: HandshakeHello, peer: { remoteAddress: string }): HandshakeDecision;
   /** Called once the worker has been welcomed. */
@@ -33,9 +45,13 @@ export interface TransportServerOptions {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+const DEFAULT_FIRST_FRAME_TIMEOUT_MS = 1000;
 const DEFAULT_MAX_PENDING = 64;
-/** At most one "cap reached" line per this many ms (ms). */
+const DEFAULT_MAX_PENDING_PER_ADDRESS = 4;
+/** At most one "total cap reached" line per this many ms (ms). */
 const SHED_LOG_INTERVAL_MS = 10_000;
+/** Handshake failures logged per source address and minute; more are counted, not written. */
+const REJECTIONS_PER_ADDRESS = 5;
 
 /**
  * Without a secret and without TLS client certificates the server is unauthenticated: whoever wires it (the CLI)
@@ -45,11 +61,17 @@ export class TransportServer {
   private readonly options: TransportServerOptions;
   private readonly server: net.Server;
   private readonly timeoutMs: number;
-  private readonly maxPending: number;
+  private readonly firstFrameMs: number;
+  private readonly slots: PendingSlots;
   private readonly pending = new Map<string, PendingHandshake>(); // keyed by "address:port"
   private readonly connections = new Set<PeerConnection>();
-  private lastShedLog = Number.NEGATIVE_INFINITY; // Date.now() of the last "cap reached" line
-  private shedCount = 0; // sockets closed by the cap since the server started
+  /** Refused at accept (allow list, per-address cap): one line per address and minute. */
+  private readonly refusals: ThrottledLog;
+  /** Handshake failures: a few lines per address and minute. */
+  private readonly rejections: ThrottledLog;
+  /** Total cap reached: one line per burst. */
+  private readonly sheds: ThrottledLog;
+  private shedCount = 0; // sockets closed by the total cap since the server started
 
   constructor(options: TransportServerOptions) {
     checkSecret(options.secret);
@@ -58,10 +80,18 @@ export class TransportServer {
     }
     this.options = options;
     this.timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    this.maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
-    if (!(this.timeoutMs > 0) || !(this.maxPending >= 1)) {
-      throw new TransportConfigError('handshakeTimeoutMs must be > 0 and maxPendingHandshakes >= 1');
+    this.firstFrameMs = options.firstFrameTimeoutMs ?? DEFAULT_FIRST_FRAME_TIMEOUT_MS;
+    const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING;
+    const perAddress = options.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS;
+    if (!(this.timeoutMs > 0) || !(this.firstFrameMs > 0) || !(maxPending >= 1) || !(perAddress >= 1)) {
+      throw new TransportConfigError('handshakeTimeoutMs and firstFrameTimeoutMs must be > 0, maxPendingHandshakes and maxPendingPerAddress >= 1');
     }
+    this.slots = new PendingSlots(perAddress, maxPending);
+    const clock = options.clock ?? systemClock;
+    const warn = (line: string): void => options.logger.warning(line);
+    this.refusals = new ThrottledLog({ clock, write: warn });
+    this.rejections = new ThrottledLog({ clock, write: warn, perKey: REJECTIONS_PER_ADDRESS });
+    this.sheds = new ThrottledLog({ clock, write: warn, windowMs: SHED_LOG_INTERVAL_MS });
     if (options.tls === undefined) {
       this.server = net.createServer();
     } else {
@@ -116,48 +146,64 @@ export class TransportServer {
 
   private onRawConnection(raw: net.Socket): void {
     raw.on('error', () => {}); // resets during the handshake are routine; the close handler reports them
-    if (this.pending.size >= this.maxPending) {
-      const from = keyOf(raw);
+    const address = canonicalAddress(raw.remoteAddress ?? 'unknown');
+    // Synchronously in 'connection', before any read callback: a refused peer gets not one byte read.
+    if (this.options.allow !== undefined && !this.options.allow.allows(address)) {
       raw.destroy();
-      this.shedCount += 1;
-      // One line per burst, not per socket: a flood must not turn into a log flood.
-      const now = Date.now();
-      if (now - this.lastShedLog >= SHED_LOG_INTERVAL_MS) {
-        this.lastShedLog = now;
-        this.options.logger.warning(
-          `${this.maxPending} handshakes already pending: closing new connections until some finish ` +
-            `(latest from ${from}; ${this.shedCount} closed so far)`,
-        );
-      }
+      this.refusals.line(`allow|${address}`, `refused a connection from ${printable(address, 64)}: not in the allow list (--master-allow)`);
+      return;
+    }
+    const full = this.slots.take(address);
+    if (full !== undefined) {
+      raw.destroy();
+      this.shed(full, address);
       return;
     }
     const key = keyOf(raw);
     let logged = false;
+    let settled = false;
     const entry: PendingHandshake = {
       peer: key,
-      address: raw.remoteAddress ?? 'unknown',
+      address,
       finished: false,
       hangup: 'closed by the peer during the handshake',
       timer: setTimeout(() => entry.reject(`no handshake within ${this.timeoutMs} ms`), this.timeoutMs),
       log: (reason) => {
         if (logged) return;
         logged = true;
-        this.options.logger.warning(`rejected ${key}: ${reason}`);
+        this.rejections.line(`rejected|${address}`, `rejected ${printable(key, 80)}: ${reason}`);
       },
       reject: (reason) => {
         entry.log(reason);
         raw.destroy();
       },
       destroy: () => raw.destroy(),
+      settle: () => {
+        if (settled) return;
+        settled = true;
+        this.pending.delete(key);
+        this.slots.release(address);
+        clearTimeout(entry.timer);
+      },
     };
     this.pending.set(key, entry);
     raw.on('close', () => {
-      if (this.pending.get(key) !== entry) return;
-      this.pending.delete(key);
-      clearTimeout(entry.timer);
+      if (settled) return;
+      entry.settle();
       if (!entry.finished) entry.log(entry.hangup);
     });
     if (this.options.tls === undefined) this.startHandshake(raw, entry);
+  }
+
+  /** Closes what a full cap turned away, with a line per address and minute (per burst for the total cap). */
+  private shed(full: SlotRefusal, address: string): void {
+    const from = printable(address, 64);
+    if (full === 'address') {
+      this.refusals.line(`shed|${address}`, `${this.slots.perAddress} handshakes from ${from} already pending: closing its new connections until they finish`);
+      return;
+    }
+    this.shedCount += 1;
+    this.sheds.line('total', `${this.slots.total} handshakes already pending: closing new connections until some finish (latest from ${from}; ${this.shedCount} closed so far)`);
   }
 
   private onSecure(socket: tls.TLSSocket): void {
@@ -190,10 +236,10 @@ export class TransportServer {
     runServerHandshake(socket, entry, {
       secret: this.options.secret,
       protocolVersion: this.options.protocolVersion,
+      firstFrameTimeoutMs: this.firstFrameMs,
       onHandshake: (hello, peer) => this.options.onHandshake(hello, peer),
-      onWelcome: (hello, decoder) => {
-        this.pending.delete(entry.peer);
-        clearTimeout(entry.timer);
+      onWelcome: (hello, decoder, cipher) => {
+        entry.settle();
         const conn = new SocketConnection({
           socket,
           decoder,
@@ -201,6 +247,7 @@ export class TransportServer {
           remoteAddress: entry.address,
           logger: this.options.logger,
           maxFrameBytes: this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+          ...(cipher === undefined ? {} : { cipher }),
         });
         this.connections.add(conn);
         conn.onClose(() => this.connections.delete(conn));

@@ -1,7 +1,9 @@
 // TLS and mutual TLS at the transport level: good certificates in, foreign/expired/missing ones and old TLS out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import tls from 'node:tls';
+import { AllowList } from './allow-list.ts';
 import { connect } from './client.ts';
 import { isRetryable, TransportAuthError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -121,6 +123,27 @@ describe('TLS server', () => {
       assert.notEqual(outcome, 'connected');
       assert.notEqual(outcome, 'timeout');
       await srv.logger.waitFor(/rejected 127\.0\.0\.1:\d+: TLS handshake failed/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('closes a connection from outside the allow list before the TLS handshake, and logs only that', async () => {
+    const srv = await startServer({ tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca }, allow: AllowList.parse(['127.0.0.1']) });
+    try {
+      const outcome = await new Promise<string>((resolve) => {
+        const raw = net.connect({ host: '127.0.0.1', port: srv.port, localAddress: '127.0.0.3' });
+        raw.on('error', () => {});
+        const socket = tls.connect({ socket: raw, ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
+        socket.once('secureConnect', () => { socket.destroy(); resolve('connected'); });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code ?? error.message}`));
+        socket.once('close', () => resolve('closed'));
+      });
+      assert.notEqual(outcome, 'connected');
+      await srv.logger.waitFor(/refused a connection from 127\.0\.0\.3: not in the allow list/);
+      const conn = await connect(worker(srv.port, { cert: certs.clientCert, key: certs.clientKey }));
+      conn.close();
+      assert.deepEqual(srv.logger.lines.filter((l) => !l.startsWith('debug')), ['warning refused a connection from 127.0.0.3: not in the allow list (--master-allow)']);
     } finally {
       await srv.close();
     }
