@@ -83,7 +83,7 @@ describe('distributed runs', { concurrency: 1 }, () => {
 
   it('a worker with a wrong secret is refused and exits with code 2, without the secret in any output', async () => {
     const port = await freePort();
-    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '30'], { env: { CICADA_SECRET: SECRET } });
     await master.waitFor('master listening');
     const worker = await runCli(['-f', fixture('counting.ts'), '--worker', '--master-port', String(port), '-H', target.url], { env: { CICADA_SECRET: 'wrong-secret-0123456789abcdef' } });
     master.kill('SIGINT');
@@ -100,7 +100,7 @@ describe('distributed runs', { concurrency: 1 }, () => {
 
   it('a worker with a different cicadafile is refused with a message that says so, once (regression: a doubled "the master refused this worker:" prefix)', async () => {
     const port = await freePort();
-    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '3'], { env: { CICADA_SECRET: SECRET } });
+    const master = startCli(['-f', fixture('counting.ts'), '--master', '--master-bind-port', String(port), '--headless', '-u', '1', '-t', '5s', '--expect-workers-max-wait', '30'], { env: { CICADA_SECRET: SECRET } });
     await master.waitFor('master listening');
     const worker = await runCli(['-f', fixture('tagged.ts'), '--worker', '--master-port', String(port), '-H', target.url], { env: { CICADA_SECRET: SECRET } });
     master.kill('SIGINT');

@@ -217,9 +217,11 @@ export async function runWorker(options: CicadaOptions, loaded: LoadedCicadafile
   detach();
   if (refused) {
     // The transport's message already says which side refused and why; a secret mismatch has one fix.
-    const hint = refused instanceof TransportAuthError
-      ? 'give the master and every worker the same secret (CICADA_SECRET or --secret-file); retrying cannot help'
-      : 'fix the cause above; retrying cannot help';
+    const hint = /protocol version mismatch/.test(refused.message)
+      ? 'run the same Cicada version on the master and every worker (`cicada --version`); retrying cannot help'
+      : refused instanceof TransportAuthError
+        ? 'give the master and every worker the same secret (CICADA_SECRET or --secret-file); retrying cannot help'
+        : 'fix the cause above; retrying cannot help';
     throw new UsageError(refused.message, hint);
   }
   return ExitCode.ok;
