@@ -1,10 +1,10 @@
-// Lint: typescript-eslint type-checked rules, eslint-plugin-security, and the layer import rule.
+// Lint: typescript-eslint type-checked rules, eslint-plugin-security, and the layer import rule; the web UI (ui/) too.
 import tseslint from 'typescript-eslint';
 import security from 'eslint-plugin-security';
 import layers from './scripts/eslint/layer-imports.mjs';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'operator/node_modules/**', 'ui/**', 'test/fixtures/syntax-error.ts', 'test/fixtures/throws-at-load.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'operator/node_modules/**', 'test/fixtures/syntax-error.ts', 'test/fixtures/throws-at-load.ts'] },
   ...tseslint.configs.recommendedTypeChecked,
   security.configs.recommended,
   {
@@ -39,4 +39,24 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The web UI: eslint-plugin-security and typescript-eslint's rules without type information (`npm run typecheck`
+  // checks ui/ strictly with its own tsconfig). Preact renders strings as text; the ways around that are banned here.
+  {
+    files: ['ui/**/*.ts', 'ui/**/*.tsx'],
+    ...tseslint.configs.disableTypeChecked,
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      'cicada/layer-imports': 'off',
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'The UI renders text only: no dangerouslySetInnerHTML (XSS).' },
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]", message: 'The UI renders text only: no innerHTML/outerHTML (XSS).' },
+        { selector: "CallExpression[callee.property.name='insertAdjacentHTML']", message: 'The UI renders text only: no insertAdjacentHTML (XSS).' },
+        { selector: "CallExpression[callee.object.name='document'][callee.property.name=/^write(ln)?$/]", message: 'No document.write (XSS).' },
+      ],
+    },
+  },
 );

@@ -165,8 +165,9 @@ describe('Dockerfiles', () => {
       const { stages } = dockerfile(file);
       assert.ok(stages.length >= 2, 'multi-stage');
       const final = stages.at(-1)!;
-      assert.match(final.from, /^(gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?|node:20-slim)$/);
-      for (const s of stages.slice(0, -1)) assert.match(s.from, /^node:20(-slim)?$/);
+      // Node 24 LTS (20 is past its end of life): the runtime the suite also runs on.
+      assert.match(final.from, /^(gcr\.io\/distroless\/nodejs24-debian12(:nonroot)?|node:24-bookworm-slim)$/);
+      for (const s of stages.slice(0, -1)) assert.match(s.from, /^node:24(-bookworm)?(-slim)?$/);
       const user = final.steps.filter((s) => s.op === 'USER').at(-1);
       assert.ok(user, 'a USER in the final stage');
       const ids = user.args.split(':');
