@@ -73,7 +73,8 @@ describe('a headless run', () => {
     const row = rows.find((r) => r[1] === '/delay/50')!;
     const column = (label: string): number => Number(row[rows[0]!.indexOf(label)]);
     assert.ok(column('50%') >= 50 && column('50%') <= 65, `p50 ${column('50%')}`);
-    assert.ok(column('95%') >= column('50%') && column('95%') <= 90, `p95 ${column('95%')}`);
+    // Only an ordering and a loose bound: on a loaded 2-core CI machine a few requests wait for the event loop (p95 104 ms seen).
+    assert.ok(column('95%') >= column('50%') && column('95%') <= 200, `p95 ${column('95%')}`);
     assert.equal(column('100%'), Math.round(slow.max_response_time), 'p100 is the exact max');
   });
 
