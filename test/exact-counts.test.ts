@@ -60,7 +60,7 @@ async function withTarget(body: (target: CountingTarget, dir: string) => Promise
 /** Enough requests for ~1.5 s of LOAD on the mixed fixture: the stop comes mid-run, not at the start. */
 const MID_RUN = 45;
 
-describe('exact counts, whichever way the run ends', { concurrency: 1, timeout: 60_000 }, () => {
+describe('exact counts, whichever way the run ends', { concurrency: 1, timeout: 180_000 }, () => {
   it('a time limit (-t 2s) with requests on the wire', () => withTarget(async (target) => {
     const result = await runCli(['-f', fixture('exact-counts/mixed.ts'), '-H', target.url, ...LOAD, '-t', '2s', ...HEADLESS], BOUNDED);
     assert.equal(result.code, 0, result.stderr);
