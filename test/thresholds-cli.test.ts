@@ -58,14 +58,15 @@ describe('thresholds and checks from the command line', { concurrency: 2 }, () =
     assert.equal(doc.checks.find((c) => c.name === 'status is 200')?.passes, doc.total.num_requests);
   });
 
-  it('the same thresholds pass on a quick service: exit 0, JUnit without failures but for no check', async () => {
+  it('the same thresholds pass on a quick service: exit 0, and no threshold fails in the JUnit report', async () => {
     const { junit, summary, result } = run('quick', ['-t', '1s', '--threshold', 'requests{name:/work} count>5', '--threshold', "checks{check:'is quick'} rate>0.9"], {
       DELAY_MS: '0',
       THRESHOLDS: JSON.stringify({ response_time: ['p(95)<100'], fail_ratio: ['value<0.01'] }),
     });
     const { code, stderr } = await result;
     assert.equal(code, 0, stderr);
-    assert.doesNotMatch(await readFile(junit, 'utf8'), /<failure/);
+    // The thresholds pass; a check may fail a request or two on a loaded machine (it is timing-based), which does not gate.
+    assert.match(await readFile(junit, 'utf8'), /<testsuite name="cicada thresholds" tests="4" failures="0"/);
     const doc = await summaryOf(summary);
     assert.equal(doc.exit_code, 0);
     assert.deepEqual(doc.thresholds.map((t) => t.metric), ['response_time', 'fail_ratio', 'requests{name:/work}', "checks{check:'is quick'}"]);

@@ -9,11 +9,11 @@ import { UsageError } from '../core/errors.ts';
 import { RunnerStateMachine, type RunnerState } from '../core/runner-state.ts';
 import type { ClusterStats } from '../stats/cluster-stats.ts';
 import type { StatsSnapshot } from '../stats/types.ts';
+import { printable } from '../core/printable.ts';
 import type { MasterMessage, WorkerMessage } from './messages.ts';
-import { snapshotOf } from './messages.ts';
 import type { ClassWeight } from './user-sequence.ts';
 import { ClosedScenarios } from './closed-scenarios.ts';
-import { defaultMasterTiming, type MasterTiming, type WorkerInfo, type WorkerLink, type WorkerRecord } from './master-workers.ts';
+import { defaultMasterTiming, printableLogger, takeHeartbeat, takeReport, type MasterTiming, type ReportContext, type WorkerInfo, type WorkerLink, type WorkerRecord } from './master-workers.ts';
 import { DEFAULT_SCENARIO, executorOf, parseScenario, requestScenario } from './executors/index.ts';
 import { Partitions } from './partitions.ts';
 import { RunTimer } from './run-timer.ts';
@@ -71,7 +71,8 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     this.closed = new ClosedScenarios({ liveWorkers: () => this.liveWorkerIds(), send, message: common });
     this.partitioned = new Partitions({
       clock: this.clock,
-      logger: options.environment.logger,
+      // Its lines name workers and scenario keys.
+      logger: printableLogger(options.environment.logger),
       stats: options.stats,
       liveWorkers: () => this.liveWorkerIds(),
       send,
@@ -145,7 +146,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
   sendMessage(name: string, data: unknown, clientId?: string): void {
     const message: MasterMessage = { type: 'custom', name, data };
     if (clientId === undefined) this.broadcast(message);
-    else if (!this.workers.get(clientId)?.link?.send(message)) this.options.environment.logger.warning(`custom message '${name}': worker ${clientId} is not connected`);
+    else if (!this.workers.get(clientId)?.link?.send(message)) this.options.environment.logger.warning(`custom message '${printable(name, 100)}': worker ${printable(clientId, 128)} is not connected`);
   }
 
   registerMessage(name: string, listener: MessageListener): void {
@@ -172,7 +173,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     const existing = this.workers.get(id);
     const logger = this.options.environment.logger;
     if (existing) {
-      logger.info(`worker ${id} reconnected${existing.missing ? ' (was missing)' : ''}`);
+      logger.info(`worker ${printable(id, 128)} reconnected${existing.missing ? ' (was missing)' : ''}`);
       existing.link = link;
       existing.connected = true;
       existing.lastHeard = this.clock.now();
@@ -187,8 +188,11 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         this.partitioned.resend(id);
       }
     } else {
-      logger.info(`worker ${id} connected (${this.workers.size + 1} in total)`);
-      this.workers.set(id, { id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), classes: {}, stoppedEpoch: -1 });
+      logger.info(`worker ${printable(id, 128)} connected (${this.workers.size + 1} in total)`);
+      this.workers.set(id, {
+        id, state: 'ready', userCount: 0, cpu: 0, memory: 0, missing: false, connected: true, link, lastHeard: this.clock.now(), classes: {}, stoppedEpoch: -1,
+        refusals: { loggedAt: Number.NEGATIVE_INFINITY, unlogged: 0 },
+      });
       this.closed.addWorker(id);
       this.redispatch();
     }
@@ -211,26 +215,13 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
     if (!w) return;
     w.lastHeard = this.clock.now();
     switch (message.type) {
+      // Numbers no worker can send are refused (and logged at most once a minute per worker): see master-workers.ts.
       case 'heartbeat':
-        w.state = message.state;
-        w.userCount = message.userCount;
-        w.cpu = message.cpu;
-        w.memory = message.memory;
-        if (w.missing) this.workerConnected(id, w.link ?? { send: () => false });
+        if (takeHeartbeat(w, message, this.reportContext()) && w.missing) this.workerConnected(id, w.link ?? { send: () => false });
         return;
-      case 'stats': {
-        w.userCount = message.userCount;
-        w.classes = message.classes;
-        try {
-          this.options.stats.update(id, message.epoch, message.seq, snapshotOf(message));
-        } catch (error) {
-          this.options.environment.logger.warning(`ignored a malformed report from worker ${id}: ${error instanceof Error ? error.message : String(error)}`);
-          return;
-        }
-        if (message.final) w.link?.send({ type: 'ack', seq: message.seq });
-        this.options.environment.events.workerReport.fire({ clientId: id, data: { userCount: message.userCount } });
+      case 'stats':
+        takeReport(w, message, this.reportContext());
         return;
-      }
       case 'spawned':
         w.userCount = message.userCount;
         return;
@@ -244,10 +235,15 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         return;
       case 'custom':
         if (!this.listeners.deliver(message.name, message.data, id)) {
-          this.options.environment.logger.warning(`custom message '${message.name}' from ${id} has no listener (registerMessage)`);
+          this.options.environment.logger.warning(`custom message '${printable(message.name, 100)}' from ${printable(id, 128)} has no listener (registerMessage)`);
         }
         return;
     }
+  }
+
+  private reportContext(): ReportContext {
+    const { environment, stats } = this.options;
+    return { stats, logger: environment.logger, events: environment.events, now: this.clock.now() };
   }
 
   private tick(): void {
@@ -259,7 +255,7 @@ export class MasterRunner implements RunnerControl<StatsSnapshot> {
         w.missing = true;
         w.state = 'missing';
         this.options.environment.logger.warning(
-          `worker ${w.id} is missing (no heartbeat for ${((now - w.lastHeard) / 1000).toFixed(1)} s); its users go to the others. ` +
+          `worker ${printable(w.id, 128)} is missing (no heartbeat for ${((now - w.lastHeard) / 1000).toFixed(1)} s); its users go to the others. ` +
             (this.options.stats.seqOf(w.id) < 0
               ? 'It sent no report, so none of its requests are counted'
               : `Its last report (#${this.options.stats.seqOf(w.id)}) stays in the totals: requests it made after that report are not counted`),

@@ -51,11 +51,18 @@ function packSeconds(record: Record<number, number>): PackedSeconds {
   return { seconds, counts };
 }
 
+/**
+ * No seconds (an entry without failures, the usual case): one shared, frozen record, not an object per entry —
+ * a report may hold 20,000 entries, and the master reads these records, never writes them.
+ */
+const NO_SECONDS: Record<number, number> = Object.freeze({});
+
 /** Unpacks per-second counts, or undefined when the bytes are malformed. */
 export function unpackSeconds(seconds: Uint8Array, counts: Uint8Array, max: number): Record<number, number> | undefined {
   if (seconds.byteLength % 4 !== 0 || counts.byteLength % 8 !== 0) return undefined;
   const n = seconds.byteLength / 4;
   if (n !== counts.byteLength / 8 || n > max) return undefined;
+  if (n === 0) return NO_SECONDS;
   const sv = new DataView(seconds.buffer, seconds.byteOffset, seconds.byteLength);
   const cv = new DataView(counts.buffer, counts.byteOffset, counts.byteLength);
   const out: Record<number, number> = {};
