@@ -19,8 +19,6 @@ const END_TO_END = [
   'test/distributed-tls.test.ts', // mutual TLS between real processes (Node 24 ships another OpenSSL)
   'test/web-live.test.ts', // real sockets: Server-Sent Events, HTTPS, cookies, TLS versions
   'test/web-api.test.ts', // fastify's routes, sessions, CSRF, rate limits
-  'test/otel-export.test.ts', // OTLP over gRPC (http2) and HTTP (undici), TLS
-  'test/secrets-redaction.test.ts', // child processes and their environment, every output stream
   'test/engines.test.ts', // every locked package admits Node 24
 ];
 
