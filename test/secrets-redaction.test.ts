@@ -132,8 +132,11 @@ describe('secrets are masked in everything that leaves Cicada', () => {
       await until(async () => {
         const stats = JSON.parse((await get('/stats/requests')).text) as { errors: unknown[] };
         const exceptions = JSON.parse((await get('/exceptions')).text) as { exceptions: unknown[] };
-        return stats.errors.length > 0 && exceptions.exceptions.length > 0;
-      }, 'failures and exceptions to be recorded');
+        // Tasks are picked at random: wait until every kind has run (regression: /stats/checks was empty once in CI).
+        const checks = JSON.parse((await get('/stats/checks')).text) as { checks: unknown[] };
+        const named = (await get('/metrics')).text.includes('name="/named/');
+        return stats.errors.length > 0 && exceptions.exceptions.length > 0 && checks.checks.length > 0 && named;
+      }, 'failures, exceptions, checks and the named requests to be recorded');
       for (const p of ['/stats/requests', '/stats/report', '/stats/requests/csv', '/stats/failures/csv', '/exceptions', '/exceptions/csv',
         '/stats/checks', '/stats/requests_full_history/csv', '/config', '/metrics']) {
         const { status, text } = await get(p);
